@@ -1,0 +1,260 @@
+//! Configuration, with Better Auth's option names (camelCase in JSON, snake_case in Rust), so a
+//! Better Auth user can carry their options over. One format (JSON) for every host: a file or an
+//! environment variable natively, a variable in wrangler.toml or spin.toml at the edge.
+//!
+//! The secret is not part of this: it comes only from the environment or the host's secret store
+//! (`BETTER_AUTH_SECRET`) and is handed to [`crate::Auth::new`] separately.
+
+use serde::Deserialize;
+
+use crate::crypto::password::Algorithm;
+
+/// The options. Every field has Better Auth's default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Config {
+    /// The server's public URL (`BETTER_AUTH_URL`); its origin is trusted and `https` turns on
+    /// `Secure` cookies with the `__Secure-` prefix.
+    #[serde(rename = "baseURL")]
+    pub base_url: String,
+    /// Where the API is mounted.
+    pub base_path: String,
+    /// Application name (used by later features: TOTP issuer, mails).
+    pub app_name: String,
+    /// Origins trusted besides the base URL's (`BETTER_AUTH_TRUSTED_ORIGINS` adds more). Entries
+    /// may use `*` wildcards in the host, as Better Auth allows (`https://*.example.com`).
+    pub trusted_origins: Vec<String>,
+    /// `emailAndPassword` options.
+    pub email_and_password: EmailAndPassword,
+    /// `session` options.
+    pub session: SessionOptions,
+    /// `advanced` options.
+    pub advanced: Advanced,
+    /// Password hashing (Portcullis' own option; Better Auth hard-codes scrypt).
+    pub password: PasswordOptions,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            base_url: "http://127.0.0.1:3000".to_owned(),
+            base_path: "/api/auth".to_owned(),
+            app_name: "Better Auth".to_owned(),
+            trusted_origins: Vec::new(),
+            email_and_password: EmailAndPassword::default(),
+            session: SessionOptions::default(),
+            advanced: Advanced::default(),
+            password: PasswordOptions::default(),
+        }
+    }
+}
+
+/// `emailAndPassword`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct EmailAndPassword {
+    /// Whether the email & password endpoints answer at all.
+    pub enabled: bool,
+    /// `disableSignUp`.
+    pub disable_sign_up: bool,
+    /// Shortest accepted password, in UTF-16 code units as JavaScript counts.
+    pub min_password_length: usize,
+    /// Longest accepted password.
+    pub max_password_length: usize,
+    /// Sign the user in after sign-up.
+    pub auto_sign_in: bool,
+    /// Refuse sign-in until the email is verified.
+    pub require_email_verification: bool,
+}
+
+impl Default for EmailAndPassword {
+    fn default() -> Self {
+        EmailAndPassword {
+            enabled: true,
+            disable_sign_up: false,
+            min_password_length: 8,
+            max_password_length: 128,
+            auto_sign_in: true,
+            require_email_verification: false,
+        }
+    }
+}
+
+/// `session`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SessionOptions {
+    /// Session lifetime in seconds (7 days).
+    pub expires_in: u64,
+    /// Sessions older than this (seconds) are extended on read (1 day).
+    pub update_age: u64,
+    /// A session younger than this (seconds) is "fresh" (1 day); 0 turns the check off.
+    pub fresh_age: u64,
+    /// `disableSessionRefresh`.
+    pub disable_session_refresh: bool,
+    /// `cookieCache`.
+    pub cookie_cache: CookieCacheOptions,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            expires_in: 604_800,
+            update_age: 86_400,
+            fresh_age: 86_400,
+            disable_session_refresh: false,
+            cookie_cache: CookieCacheOptions::default(),
+        }
+    }
+}
+
+/// `session.cookieCache` (compact strategy only).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct CookieCacheOptions {
+    /// On by default in Portcullis (off in Better Auth): it is the point of running at the edge.
+    pub enabled: bool,
+    /// Seconds a cache cookie answers without the database (300).
+    pub max_age: u64,
+    /// Bump to invalidate every cache cookie at once.
+    pub version: String,
+}
+
+impl Default for CookieCacheOptions {
+    fn default() -> Self {
+        CookieCacheOptions {
+            enabled: true,
+            max_age: 300,
+            version: "1".to_owned(),
+        }
+    }
+}
+
+/// `advanced`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Advanced {
+    /// Forces `Secure` cookies with the `__Secure-` prefix on (or off), whatever the base URL.
+    pub use_secure_cookies: Option<bool>,
+    /// Cookie name prefix (`better-auth`).
+    pub cookie_prefix: Option<String>,
+    /// `crossSubDomainCookies`: a `Domain` attribute so subdomains share the session.
+    pub cross_sub_domain_cookies: CrossSubDomainCookies,
+    /// `ipAddress`.
+    pub ip_address: IpAddressOptions,
+}
+
+/// `advanced.crossSubDomainCookies`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct CrossSubDomainCookies {
+    /// On or off.
+    pub enabled: bool,
+    /// The domain; the base URL's host when absent.
+    pub domain: Option<String>,
+}
+
+/// `advanced.ipAddress`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct IpAddressOptions {
+    /// Headers to read the client IP from, in order (`x-forwarded-for`; on Workers set
+    /// `cf-connecting-ip`).
+    pub ip_address_headers: Vec<String>,
+    /// Store no IP at all.
+    pub disable_ip_tracking: bool,
+}
+
+impl Default for IpAddressOptions {
+    fn default() -> Self {
+        IpAddressOptions {
+            ip_address_headers: vec!["x-forwarded-for".to_owned()],
+            disable_ip_tracking: false,
+        }
+    }
+}
+
+/// `password` (Portcullis).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct PasswordOptions {
+    /// Algorithm for new hashes: `argon2id` (default), `pbkdf2-sha256`, or `scrypt` — Better
+    /// Auth's own format, for a database that a Better Auth server shares.
+    #[serde(deserialize_with = "algorithm")]
+    pub algorithm: Algorithm,
+}
+
+impl Default for PasswordOptions {
+    fn default() -> Self {
+        PasswordOptions {
+            algorithm: Algorithm::default(),
+        }
+    }
+}
+
+fn algorithm<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Algorithm, D::Error> {
+    String::deserialize(d)?
+        .parse()
+        .map_err(serde::de::Error::custom)
+}
+
+impl Config {
+    /// Parses JSON options; unknown option names are an error, so typos do not pass silently.
+    pub fn from_json(text: &str) -> Result<Config, String> {
+        serde_json::from_str(text).map_err(|e| format!("invalid configuration: {e}"))
+    }
+
+    /// Applies the environment variables every host reads: `BETTER_AUTH_URL` and
+    /// `BETTER_AUTH_TRUSTED_ORIGINS` (comma-separated).
+    pub fn apply_env(&mut self, base_url: Option<String>, trusted_origins: Option<String>) {
+        if let Some(url) = base_url.filter(|u| !u.trim().is_empty()) {
+            self.base_url = url.trim().trim_end_matches('/').to_owned();
+        }
+        if let Some(list) = trusted_origins {
+            self.trusted_origins.extend(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_use_better_auth_names_and_defaults() {
+        let config = Config::from_json(
+            r#"{"baseURL":"https://auth.example.com","session":{"cookieCache":{"maxAge":60}},"emailAndPassword":{"autoSignIn":false}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.base_url, "https://auth.example.com");
+        assert_eq!(config.session.cookie_cache.max_age, 60);
+        assert!(config.session.cookie_cache.enabled);
+        assert!(!config.email_and_password.auto_sign_in);
+        assert_eq!(config.session.expires_in, 604_800);
+    }
+
+    #[test]
+    fn env_adds_base_url_and_trusted_origins() {
+        let mut config = Config::default();
+        config.apply_env(
+            Some("https://auth.example.com/".into()),
+            Some("https://a.example.com, https://b.example.com".into()),
+        );
+        assert_eq!(config.base_url, "https://auth.example.com");
+        assert_eq!(
+            config.trusted_origins,
+            ["https://a.example.com", "https://b.example.com"]
+        );
+    }
+
+    #[test]
+    fn unknown_option_and_a_secret_in_the_file_are_errors() {
+        assert!(Config::from_json(r#"{"sesion":{}}"#).is_err());
+        assert!(Config::from_json(r#"{"secret":"abc"}"#).is_err());
+    }
+}

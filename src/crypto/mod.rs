@@ -1,0 +1,84 @@
+//! Cryptographic building blocks: HMAC-SHA256, random ids and tokens, constant-time comparison,
+//! and password hashing ([`password`]).
+//!
+//! Randomness comes from `getrandom`, which reaches the host's CSPRNG on all three targets
+//! (`crypto.getRandomValues` on Workers, WASI random on Spin, the OS natively).
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub mod password;
+
+/// HMAC-SHA256 of `message` under `key`.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Fills `buf` from the host's CSPRNG.
+pub fn random_bytes(buf: &mut [u8]) {
+    getrandom::fill(buf).expect("the host provides a CSPRNG");
+}
+
+/// `[a-zA-Z0-9]`: Better Auth's `generateId` alphabet.
+pub const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// A uniformly random string of `len` characters from `alphabet` (rejection sampling, no bias).
+pub fn random_string(len: usize, alphabet: &[u8]) -> String {
+    assert!(!alphabet.is_empty() && alphabet.len() <= 256);
+    let limit = 256 - 256 % alphabet.len();
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 64];
+    while out.len() < len {
+        random_bytes(&mut buf);
+        for &b in &buf {
+            if (b as usize) < limit && out.len() < len {
+                out.push(alphabet[b as usize % alphabet.len()] as char);
+            }
+        }
+    }
+    out
+}
+
+/// A 32-character id or session token, as Better Auth's `generateId(32)` makes them.
+pub fn generate_id() -> String {
+    random_string(32, ALPHANUMERIC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_sha256_matches_rfc_4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn generated_ids_are_32_alphanumeric_characters_and_differ() {
+        let a = generate_id();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(a, generate_id());
+    }
+
+    #[test]
+    fn constant_time_eq_compares_contents_and_lengths() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,325 @@
+//! The native host: hyper over tokio, SQLite through rusqlite (bundled), for local work and
+//! self-hosting.
+//!
+//! Core futures are not `Send`, so the server runs one current-thread runtime per core, each with
+//! its own SQLite connection (WAL mode) and its own [`Auth`], all accepting on one listening
+//! socket. Password hashing runs on tokio's blocking pool so a hash never stalls the other
+//! requests of its thread.
+
+use std::cell::RefCell;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+
+use crate::crypto::password::{self, Algorithm, PasswordHasher};
+use crate::store::{Row, Sql, SqlError, Statement, Value};
+use crate::time::{Clock, Millis};
+use crate::{Auth, Config, Host};
+
+/// Request bodies larger than this are refused with 413 before they reach the core.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// SQLite through rusqlite: one connection, used from one thread.
+pub struct SqliteSql {
+    connection: RefCell<rusqlite::Connection>,
+}
+
+impl SqliteSql {
+    /// Opens (creating if needed) a database file, in WAL mode with a busy timeout so the
+    /// per-thread connections can write concurrently.
+    pub fn open(path: &Path) -> Result<Self, SqlError> {
+        let connection = rusqlite::Connection::open(path).map_err(error)?;
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(error)?;
+        Ok(SqliteSql {
+            connection: RefCell::new(connection),
+        })
+    }
+
+    /// A private in-memory database (tests).
+    pub fn memory() -> Result<Self, SqlError> {
+        let connection = rusqlite::Connection::open_in_memory().map_err(error)?;
+        connection
+            .execute_batch("PRAGMA foreign_keys = ON;")
+            .map_err(error)?;
+        Ok(SqliteSql {
+            connection: RefCell::new(connection),
+        })
+    }
+}
+
+fn error(e: rusqlite::Error) -> SqlError {
+    SqlError::new(e.to_string())
+}
+
+fn to_sql(value: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match value {
+        Value::Null => V::Null,
+        Value::Integer(n) => V::Integer(*n),
+        Value::Real(n) => V::Real(*n),
+        Value::Text(s) => V::Text(s.clone()),
+        Value::Blob(b) => V::Blob(b.clone()),
+    }
+}
+
+fn run(connection: &rusqlite::Connection, statement: &Statement) -> Result<Vec<Row>, SqlError> {
+    let mut prepared = connection.prepare_cached(statement.sql).map_err(error)?;
+    let columns = prepared.column_count();
+    let params = rusqlite::params_from_iter(statement.params.iter().map(to_sql));
+    let mut rows = prepared.query(params).map_err(error)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(error)? {
+        let mut values = Vec::with_capacity(columns);
+        for i in 0..columns {
+            use rusqlite::types::ValueRef;
+            values.push(match row.get_ref(i).map_err(error)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::Integer(n),
+                ValueRef::Real(n) => Value::Real(n),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+            });
+        }
+        out.push(values);
+    }
+    Ok(out)
+}
+
+#[async_trait(?Send)]
+impl Sql for SqliteSql {
+    async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
+        run(&self.connection.borrow(), &statement)
+    }
+
+    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, SqlError> {
+        let mut connection = self.connection.borrow_mut();
+        let transaction = connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(error)?;
+        let results = statements
+            .iter()
+            .map(|s| run(&transaction, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        transaction.commit().map_err(error)?;
+        Ok(results)
+    }
+
+    async fn execute_script(&self, script: &str) -> Result<(), SqlError> {
+        let mut connection = self.connection.borrow_mut();
+        let transaction = connection.transaction().map_err(error)?;
+        transaction.execute_batch(script).map_err(error)?;
+        transaction.commit().map_err(error)
+    }
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> Millis {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as Millis)
+    }
+}
+
+/// Hashes on tokio's blocking pool, off the request thread.
+pub struct BlockingHasher(pub Algorithm);
+
+#[async_trait(?Send)]
+impl PasswordHasher for BlockingHasher {
+    fn algorithm(&self) -> Algorithm {
+        self.0
+    }
+
+    async fn hash(&self, password: &str) -> String {
+        let (algorithm, password) = (self.0, password.to_owned());
+        match tokio::task::spawn_blocking(move || password::hash(algorithm, &password)).await {
+            Ok(hash) => hash,
+            Err(_) => password::hash(self.0, ""),
+        }
+    }
+
+    async fn verify(&self, stored: &str, password: &str) -> bool {
+        let (stored, password) = (stored.to_owned(), password.to_owned());
+        tokio::task::spawn_blocking(move || password::verify(&stored, &password))
+            .await
+            .unwrap_or(false)
+    }
+}
+
+fn log(line: &str) {
+    eprintln!("portcullis: {line}");
+}
+
+/// Everything the native server reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Options.
+    pub config: Config,
+    /// `BETTER_AUTH_SECRET`.
+    pub secret: String,
+    /// The SQLite file (`DATABASE_URL`, default `./portcullis.db`).
+    pub database: std::path::PathBuf,
+    /// Where to listen.
+    pub address: SocketAddr,
+    /// Worker threads (one runtime and connection each).
+    pub threads: usize,
+}
+
+impl Settings {
+    /// Reads `BETTER_AUTH_SECRET`, `BETTER_AUTH_URL`, `BETTER_AUTH_TRUSTED_ORIGINS`,
+    /// `DATABASE_URL`, `PORT`, and the options from `PORTCULLIS_CONFIG` (JSON text) or the file
+    /// named by `PORTCULLIS_CONFIG_FILE` (default `./portcullis.json`, if present).
+    pub fn from_env() -> Result<Settings, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let mut config = match (var("PORTCULLIS_CONFIG"), var("PORTCULLIS_CONFIG_FILE")) {
+            (Some(text), _) => Config::from_json(&text)?,
+            (None, Some(file)) => Config::from_json(
+                &std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?,
+            )?,
+            (None, None) => match std::fs::read_to_string("portcullis.json") {
+                Ok(text) => Config::from_json(&text)?,
+                Err(_) => Config::default(),
+            },
+        };
+        let port: u16 = match var("PORT") {
+            Some(p) => p
+                .parse()
+                .map_err(|_| format!("PORT {p:?} is not a port number"))?,
+            None => 3000,
+        };
+        if var("BETTER_AUTH_URL").is_none() && config.base_url == Config::default().base_url {
+            config.base_url = format!("http://127.0.0.1:{port}");
+        }
+        config.apply_env(var("BETTER_AUTH_URL"), var("BETTER_AUTH_TRUSTED_ORIGINS"));
+        let secret = match var("BETTER_AUTH_SECRET") {
+            Some(secret) => secret,
+            None => {
+                log("WARNING: BETTER_AUTH_SECRET is not set; using a random secret for this process only. Sessions end when it stops. Set BETTER_AUTH_SECRET (32+ characters) for anything but local development.");
+                crate::crypto::random_string(48, crate::crypto::ALPHANUMERIC)
+            }
+        };
+        let database = var("DATABASE_URL").unwrap_or_else(|| "./portcullis.db".to_owned());
+        let database = database
+            .strip_prefix("sqlite://")
+            .or_else(|| database.strip_prefix("file:"))
+            .unwrap_or(&database)
+            .into();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(Settings {
+            config,
+            secret,
+            database,
+            address: SocketAddr::from(([127, 0, 0, 1], port)),
+            threads,
+        })
+    }
+}
+
+/// Builds an [`Auth`] over a SQLite file for this thread.
+pub fn auth_for(settings: &Settings) -> Result<Auth, String> {
+    let sql = SqliteSql::open(&settings.database)
+        .map_err(|e| format!("{}: {e}", settings.database.display()))?;
+    let host = Host {
+        sql: Box::new(sql),
+        kv: None,
+        clock: Box::new(SystemClock),
+        hasher: Box::new(BlockingHasher(settings.config.password.algorithm)),
+        log,
+    };
+    Auth::new(settings.config.clone(), settings.secret.clone(), host)
+}
+
+/// Applies pending migrations to the database file.
+pub fn migrate(settings: &Settings) -> Result<Vec<&'static str>, String> {
+    let sql = SqliteSql::open(&settings.database)
+        .map_err(|e| format!("{}: {e}", settings.database.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime
+        .block_on(crate::store::migrations::apply(&sql))
+        .map_err(|e| format!("migration failed: {e}"))
+}
+
+/// Serves until the process ends: migrations first, then one thread per core on `listener`.
+pub fn serve(settings: Settings, listener: TcpListener) -> Result<(), String> {
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let mut threads = Vec::new();
+    // Fail before spawning if the database cannot be opened; each thread opens its own.
+    drop(auth_for(&settings)?);
+    for _ in 0..settings.threads.max(1) {
+        let listener = listener.try_clone().map_err(|e| e.to_string())?;
+        let settings = settings.clone();
+        threads.push(std::thread::spawn(move || {
+            serve_thread(auth_for(&settings)?, listener)
+        }));
+    }
+    for thread in threads {
+        thread
+            .join()
+            .map_err(|_| "a server thread panicked".to_owned())??;
+    }
+    Ok(())
+}
+
+fn serve_thread(auth: Auth, listener: TcpListener) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+        let auth = Rc::new(auth);
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(_) => continue,
+            };
+            let _ = stream.set_nodelay(true);
+            let auth = auth.clone();
+            tokio::task::spawn_local(async move {
+                let service = service_fn(move |request| handle(auth.clone(), request));
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
+}
+
+async fn handle(
+    auth: Rc<Auth>,
+    request: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let mut response = hyper::Response::new(Full::new(Bytes::from_static(
+                br#"{"message":"Request body is too large","code":"PAYLOAD_TOO_LARGE"}"#,
+            )));
+            *response.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            return Ok(response);
+        }
+    };
+    let response = auth.handle(hyper::Request::from_parts(parts, body)).await;
+    Ok(response.map(Full::new))
+}

@@ -1,0 +1,1 @@
+//! The Fermyon Spin host (being written).

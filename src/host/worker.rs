@@ -1,0 +1,195 @@
+//! The Cloudflare Workers host: D1 for SQL, Workers KV for secondary storage, the JavaScript
+//! clock, and the fetch event. Bindings and variables are named in `wrangler.toml`:
+//! `DB` (D1), `KV` (KV namespace, optional), `BETTER_AUTH_SECRET` (a secret), `BETTER_AUTH_URL`,
+//! `BETTER_AUTH_TRUSTED_ORIGINS` and `PORTCULLIS_CONFIG` (JSON options) as variables.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use wasm_bindgen::JsValue;
+use worker::{console_error, event, Context, D1Database, Env, HttpRequest};
+
+use crate::crypto::password::InlineHasher;
+use crate::store::{Kv, Row, Sql, SqlError, Statement, Value};
+use crate::time::{Clock, Millis};
+use crate::{Auth, Config, Host};
+
+/// D1 as a [`Sql`] driver. `batch` is D1's `batch()`: one round trip, one transaction.
+pub struct D1Sql(pub D1Database);
+
+fn bind(db: &D1Database, statement: &Statement) -> Result<worker::D1PreparedStatement, SqlError> {
+    let params: Vec<JsValue> = statement
+        .params
+        .iter()
+        .map(|v| match v {
+            Value::Null => JsValue::NULL,
+            Value::Integer(n) => JsValue::from_f64(*n as f64),
+            Value::Real(n) => JsValue::from_f64(*n),
+            Value::Text(s) => JsValue::from_str(s),
+            Value::Blob(b) => js_sys::Uint8Array::from(b.as_slice()).into(),
+        })
+        .collect();
+    db.prepare(statement.sql).bind(&params).map_err(d1_error)
+}
+
+fn d1_error(e: worker::Error) -> SqlError {
+    SqlError::new(match e {
+        worker::Error::D1(d1) => d1.cause(),
+        other => other.to_string(),
+    })
+}
+
+fn from_json(value: serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Integer(b as i64),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0)), Value::Integer),
+        serde_json::Value::String(s) => Value::Text(s),
+        other => Value::Text(other.to_string()),
+    }
+}
+
+#[async_trait(?Send)]
+impl Sql for D1Sql {
+    async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
+        let rows: Vec<Vec<serde_json::Value>> =
+            bind(&self.0, &statement)?.raw().await.map_err(d1_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.into_iter().map(from_json).collect())
+            .collect())
+    }
+
+    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, SqlError> {
+        let prepared = statements
+            .iter()
+            .map(|s| bind(&self.0, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = self.0.batch(prepared).await.map_err(d1_error)?;
+        results
+            .into_iter()
+            .map(|result| {
+                let rows: Vec<serde_json::Map<String, serde_json::Value>> =
+                    result.results().map_err(d1_error)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| row.into_iter().map(|(_, v)| from_json(v)).collect())
+                    .collect())
+            })
+            .collect()
+    }
+
+    async fn execute_script(&self, script: &str) -> Result<(), SqlError> {
+        self.0.exec(script).await.map(|_| ()).map_err(d1_error)
+    }
+}
+
+/// Workers KV as secondary storage (eventually consistent: see [`Kv`]).
+pub struct WorkersKv(pub worker::kv::KvStore);
+
+#[async_trait(?Send)]
+impl Kv for WorkersKv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, SqlError> {
+        self.0
+            .get(key)
+            .bytes()
+            .await
+            .map_err(|e| SqlError::new(e.to_string()))
+    }
+
+    async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), SqlError> {
+        // Workers KV refuses TTLs under 60 seconds.
+        let builder = self
+            .0
+            .put_bytes(key, value)
+            .map_err(|e| SqlError::new(e.to_string()))?;
+        builder
+            .expiration_ttl(ttl_seconds.max(60))
+            .execute()
+            .await
+            .map_err(|e| SqlError::new(e.to_string()))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), SqlError> {
+        self.0
+            .delete(key)
+            .await
+            .map_err(|e| SqlError::new(e.to_string()))
+    }
+}
+
+/// `Date.now()`.
+pub struct JsClock;
+
+impl Clock for JsClock {
+    fn now_ms(&self) -> Millis {
+        js_sys::Date::now() as Millis
+    }
+}
+
+fn log(line: &str) {
+    console_error!("portcullis: {line}");
+}
+
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .ok()
+        .map(|v| v.to_string())
+        .or_else(|| env.secret(name).ok().map(|v| v.to_string()))
+        .filter(|v| !v.is_empty())
+}
+
+fn build(env: &Env) -> Result<Auth, String> {
+    let mut config = match var(env, "PORTCULLIS_CONFIG") {
+        Some(json) => Config::from_json(&json)?,
+        None => Config::default(),
+    };
+    config.apply_env(
+        var(env, "BETTER_AUTH_URL"),
+        var(env, "BETTER_AUTH_TRUSTED_ORIGINS"),
+    );
+    let secret = var(env, "BETTER_AUTH_SECRET")
+        .ok_or("BETTER_AUTH_SECRET is not set (wrangler secret put BETTER_AUTH_SECRET)")?;
+    let db = env.d1("DB").map_err(|e| format!("D1 binding DB: {e}"))?;
+    let host = Host {
+        sql: Box::new(D1Sql(db)),
+        kv: env
+            .kv("KV")
+            .ok()
+            .map(|kv| Box::new(WorkersKv(kv)) as Box<dyn Kv>),
+        clock: Box::new(JsClock),
+        hasher: Box::new(InlineHasher(config.password.algorithm)),
+        log,
+    };
+    Auth::new(config, secret, host)
+}
+
+/// The fetch event: every request goes through [`Auth::handle`].
+#[event(fetch)]
+pub async fn fetch(
+    request: HttpRequest,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<http::Response<Full<Bytes>>> {
+    let auth = match build(&env) {
+        Ok(auth) => auth,
+        Err(message) => {
+            log(&message);
+            let mut response = http::Response::new(Full::new(Bytes::from_static(
+                br#"{"message":"Server misconfigured","code":"INTERNAL_SERVER_ERROR"}"#,
+            )));
+            *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            return Ok(response);
+        }
+    };
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let response = auth.handle(http::Request::from_parts(parts, body)).await;
+    Ok(response.map(Full::new))
+}

@@ -1,0 +1,117 @@
+//! From an `http::Request` to an `http::Response`: routing, body parsing, the origin checks,
+//! then the endpoint; and the one place where an endpoint's [`Reply`] or [`ApiError`] becomes a
+//! status, headers and body.
+//!
+//! Order of checks, as Better Auth's: unknown route (404) → media type (415) → JSON syntax
+//! (400) → origin / CSRF (403) → callback URLs (403) → the endpoint's own validation.
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Response, StatusCode};
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::routes::{email_password, misc, sessions, Reply};
+
+pub mod body;
+pub mod origin;
+mod router;
+
+pub use router::Route;
+
+/// What the dispatcher needs besides the context.
+pub struct Site<'a> {
+    /// The trusted origins.
+    pub trusted: &'a origin::TrustedOrigins,
+    /// The base URL's origin.
+    pub base_origin: &'a str,
+}
+
+/// Runs one request through routing, checks and its endpoint.
+pub async fn dispatch(
+    ctx: &mut Ctx<'_>,
+    site: &Site<'_>,
+    method: &Method,
+    route: Route,
+    raw_body: &[u8],
+) -> Result<Reply, ApiError> {
+    let body = if *method == Method::POST {
+        body::parse(ctx.header("content-type"), raw_body)?
+    } else {
+        None
+    };
+    origin::check_request(method, ctx.headers, site.trusted, site.base_origin)?;
+    if route.is_form() {
+        origin::check_form(ctx.headers, site.trusted, site.base_origin)?;
+    }
+    if *method != Method::GET {
+        origin::check_callback_urls(body.as_ref(), ctx.query_param("callbackURL"), site.trusted)?;
+    }
+    match route {
+        Route::Ok => Ok(misc::ok()),
+        Route::Error => Ok(misc::error_page(ctx)),
+        Route::SignUpEmail => email_password::sign_up(ctx, &body).await,
+        Route::SignInEmail => email_password::sign_in(ctx, &body).await,
+        Route::SignOut => sessions::sign_out(ctx, &body).await,
+        Route::GetSession => sessions::get_session(ctx).await,
+        Route::ListSessions => sessions::list_sessions(ctx).await,
+        Route::RevokeSession => sessions::revoke_session(ctx, &body).await,
+        Route::RevokeSessions => sessions::revoke_sessions(ctx).await,
+        Route::RevokeOtherSessions => sessions::revoke_other_sessions(ctx).await,
+    }
+}
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// Turns an outcome and the context's cookies and headers into the response.
+pub fn respond(ctx: Ctx<'_>, outcome: Result<Reply, ApiError>) -> Response<Bytes> {
+    let (status, content_type, body) = match outcome {
+        Ok(Reply::Json(json)) => (StatusCode::OK, Some(JSON), Bytes::from(json)),
+        Ok(Reply::Html(html)) => (
+            StatusCode::OK,
+            Some(HeaderValue::from_static("text/html")),
+            Bytes::from(html),
+        ),
+        Ok(Reply::Redirect(location)) => {
+            let mut response = Response::new(Bytes::new());
+            *response.status_mut() = StatusCode::FOUND;
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            return finish(ctx, response);
+        }
+        Err(error) => match error.body() {
+            Some(json) => (error.status(), Some(JSON), Bytes::from(json)),
+            None => (error.status(), None, Bytes::new()),
+        },
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    if let Some(content_type) = content_type {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type);
+    }
+    finish(ctx, response)
+}
+
+fn finish(ctx: Ctx<'_>, mut response: Response<Bytes>) -> Response<Bytes> {
+    let headers = response.headers_mut();
+    for (name, value) in ctx.response_headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    for (_, cookie) in ctx.set_cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// The empty-bodied 404 for a path outside the API or an unknown route.
+pub fn not_found() -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}

@@ -1,0 +1,161 @@
+//! # Portcullis
+//!
+//! Better Auth's server as one stateless request handler: [`Auth::handle`] takes an
+//! `http::Request` and gives an `http::Response`, wire-compatible with better-auth 1.7.25 so the
+//! official JavaScript clients work unchanged, and byte-compatible in its cookies and database so
+//! a deployment can move between Better Auth and Portcullis both ways.
+//!
+//! The core does no I/O of its own. A host hands in a [`Host`]: a SQL driver ([`store::Sql`]),
+//! optional KV ([`store::Kv`]), a clock ([`time::Clock`]) and a password hasher. Three hosts ship
+//! in `host/`: Cloudflare Workers (D1 + KV, `wasm32-unknown-unknown`), Fermyon Spin (SQLite + KV,
+//! `wasm32-wasip2`) and a native server (rusqlite, hyper) for local work and self-hosting.
+//!
+//! What it does not do (yet): social sign-in, plugins, email flows and rate limiting; see the
+//! README for the list.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use ::http::{Request, Response};
+use bytes::Bytes;
+
+pub mod config;
+pub mod context;
+pub mod cookies;
+pub mod crypto;
+pub mod error;
+pub mod http;
+pub mod routes;
+pub mod session;
+pub mod store;
+pub mod time;
+pub mod urls;
+
+pub mod host;
+
+pub use config::Config;
+pub use crypto::password::{Algorithm, InlineHasher, PasswordHasher};
+pub use error::ApiError;
+pub use store::{Kv, Sql, SqlError, Statement, Value};
+pub use time::Clock;
+
+use crate::context::{AuthCookies, Ctx};
+use crate::http::origin::TrustedOrigins;
+use crate::http::{Route, Site};
+
+/// What a host provides.
+pub struct Host {
+    /// The database.
+    pub sql: Box<dyn Sql>,
+    /// Secondary storage, where the host has one.
+    pub kv: Option<Box<dyn Kv>>,
+    /// Wall clock.
+    pub clock: Box<dyn Clock>,
+    /// Password hashing (inline, or on a thread pool natively).
+    pub hasher: Box<dyn PasswordHasher>,
+    /// Where failures are logged (never with secrets).
+    pub log: fn(&str),
+}
+
+/// The authentication server: configuration, secret and host parts. Cheap to call, built once
+/// per process (native), isolate (Workers) or request (Spin).
+pub struct Auth {
+    config: Config,
+    secret: String,
+    cookies: AuthCookies,
+    trusted: TrustedOrigins,
+    base_origin: String,
+    host: Host,
+}
+
+/// Secrets shorter than this are refused: Better Auth asks for at least 32 characters.
+pub const MIN_SECRET_LENGTH: usize = 32;
+
+impl Auth {
+    /// Builds the server. Fails on an unusable base URL or a secret shorter than 32 characters.
+    pub fn new(config: Config, secret: String, host: Host) -> Result<Auth, String> {
+        if secret.chars().count() < MIN_SECRET_LENGTH {
+            return Err(format!(
+                "BETTER_AUTH_SECRET must be at least {MIN_SECRET_LENGTH} characters"
+            ));
+        }
+        let base_origin = urls::origin(&config.base_url).ok_or_else(|| {
+            format!(
+                "baseURL {:?} is not an absolute http(s) URL",
+                config.base_url
+            )
+        })?;
+        let mut trusted = vec![base_origin.clone()];
+        trusted.extend(config.trusted_origins.iter().cloned());
+        Ok(Auth {
+            cookies: AuthCookies::new(&config),
+            trusted: TrustedOrigins(trusted),
+            base_origin,
+            config,
+            secret,
+            host,
+        })
+    }
+
+    /// The options in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The database this server uses.
+    pub fn sql(&self) -> &dyn Sql {
+        self.host.sql.as_ref()
+    }
+
+    /// Answers one request. Never panics on input and never fails: every problem is a status.
+    pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path();
+        let Some(relative) = path
+            .strip_prefix(self.config.base_path.as_str())
+            .filter(|p| p.starts_with('/'))
+        else {
+            return http::not_found();
+        };
+        let route = match Route::find(&parts.method, relative) {
+            Ok(route) => route,
+            Err(crate::ApiError::NotFound) => return http::not_found(),
+            Err(error) => {
+                return http::respond(self.context(&parts.headers, parts.uri.query()), Err(error))
+            }
+        };
+        let mut ctx = self.context(&parts.headers, parts.uri.query());
+        let site = Site {
+            trusted: &self.trusted,
+            base_origin: &self.base_origin,
+        };
+        let outcome = http::dispatch(&mut ctx, &site, &parts.method, route, &body).await;
+        if let Err(crate::ApiError::Internal(detail)) = &outcome {
+            (self.host.log)(&format!("{} {}: {detail}", parts.method, relative));
+        }
+        http::respond(ctx, outcome)
+    }
+
+    fn context<'a>(&'a self, headers: &'a ::http::HeaderMap, query: Option<&str>) -> Ctx<'a> {
+        let request_cookies = headers
+            .get_all(::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(cookies::parse_cookie_header)
+            .collect();
+        Ctx {
+            config: &self.config,
+            auth_cookies: &self.cookies,
+            secret: &self.secret,
+            sql: self.host.sql.as_ref(),
+            hasher: self.host.hasher.as_ref(),
+            now: self.host.clock.now_ms(),
+            headers,
+            query: query
+                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default(),
+            request_cookies,
+            set_cookies: Vec::new(),
+            response_headers: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! `portcullis`: the native server (`cargo run`), and `portcullis migrate`.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use portcullis::host::native::{self, Settings};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("portcullis: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let command = std::env::args().nth(1);
+    let settings = Settings::from_env()?;
+    let applied = native::migrate(&settings)?;
+    for name in &applied {
+        eprintln!("portcullis: applied migration {name}");
+    }
+    match command.as_deref() {
+        None | Some("serve") => {}
+        Some("migrate") => return Ok(()),
+        Some(other) => {
+            return Err(format!(
+                "unknown command {other:?} (commands: serve, migrate)"
+            ))
+        }
+    }
+    let listener = TcpListener::bind(settings.address)
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.address))?;
+    eprintln!(
+        "portcullis: serving {}{} on http://{} with {} ({} threads)",
+        settings.config.base_url,
+        settings.config.base_path,
+        settings.address,
+        settings.database.display(),
+        settings.threads
+    );
+    native::serve(settings, listener)
+}

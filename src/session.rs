@@ -1,0 +1,340 @@
+//! Sessions: creating them, reading the current one (cookie cache first, then one database
+//! query), the sliding refresh, and the session cookies — each step as Better Auth 1.7.25's
+//! `getSession`, `setSessionCookie`, `setCookieCache` and `deleteSessionCookie` do it, so both
+//! servers accept each other's cookies.
+
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::context::Ctx;
+use crate::cookies;
+use crate::crypto::generate_id;
+use crate::error::ApiError;
+use crate::store::sessions::{self, Session};
+use crate::store::users::User;
+use crate::time::{to_iso, Millis};
+
+/// Where a current session was read from: the two are sent in different field orders, as Better
+/// Auth does (a cheap way to tell on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The signed `session_data` cookie; no database access.
+    CookieCache,
+    /// The database.
+    Database,
+}
+
+/// A session with its user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    /// The session row.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// Where it came from.
+    pub source: Source,
+}
+
+impl Serialize for Current {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("Current", 2)?;
+        match self.source {
+            Source::Database => {
+                out.serialize_field("session", &self.session)?;
+                out.serialize_field("user", &self.user)?;
+            }
+            Source::CookieCache => {
+                out.serialize_field("session", &CachedSession(&self.session))?;
+                out.serialize_field("user", &CachedUser(&self.user))?;
+            }
+        }
+        out.end()
+    }
+}
+
+/// A session in the order Better Auth's schema parser emits a cookie-cache hit.
+struct CachedSession<'a>(&'a Session);
+
+impl Serialize for CachedSession<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        let mut out = s.serialize_struct("Session", 8)?;
+        out.serialize_field("id", &v.id)?;
+        out.serialize_field("createdAt", &to_iso(v.created_at))?;
+        out.serialize_field("updatedAt", &to_iso(v.updated_at))?;
+        out.serialize_field("userId", &v.user_id)?;
+        out.serialize_field("expiresAt", &to_iso(v.expires_at))?;
+        out.serialize_field("token", &v.token)?;
+        out.serialize_field("ipAddress", &v.ip_address)?;
+        out.serialize_field("userAgent", &v.user_agent)?;
+        out.end()
+    }
+}
+
+/// A user in the order Better Auth's schema parser emits a cookie-cache hit.
+struct CachedUser<'a>(&'a User);
+
+impl Serialize for CachedUser<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        let mut out = s.serialize_struct("User", 7)?;
+        out.serialize_field("id", &v.id)?;
+        out.serialize_field("createdAt", &to_iso(v.created_at))?;
+        out.serialize_field("updatedAt", &to_iso(v.updated_at))?;
+        out.serialize_field("email", &v.email)?;
+        out.serialize_field("emailVerified", &v.email_verified)?;
+        out.serialize_field("name", &v.name)?;
+        out.serialize_field("image", &v.image)?;
+        out.end()
+    }
+}
+
+/// One day: the lifetime of a session whose user chose not to be remembered.
+const DONT_REMEMBER_SECONDS: i64 = 86_400;
+
+/// A new session for `user_id` (not yet stored: the caller batches its insert).
+pub fn new_session(ctx: &Ctx, user_id: &str, dont_remember: bool) -> Session {
+    let lifetime = if dont_remember {
+        DONT_REMEMBER_SECONDS
+    } else {
+        ctx.config.session.expires_in as i64
+    };
+    Session {
+        expires_at: ctx.now + lifetime * 1000,
+        token: generate_id(),
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        ip_address: Some(client_ip(ctx).unwrap_or_default()),
+        user_agent: Some(ctx.header("user-agent").unwrap_or_default().to_owned()),
+        user_id: user_id.to_owned(),
+        id: generate_id(),
+    }
+}
+
+/// The client IP from the configured headers: the first header holding exactly one valid IP
+/// (a list is not trusted: Better Auth's `getIPFromHeader` without trusted proxies).
+pub fn client_ip(ctx: &Ctx) -> Option<String> {
+    let options = &ctx.config.advanced.ip_address;
+    if options.disable_ip_tracking {
+        return None;
+    }
+    options.ip_address_headers.iter().find_map(|name| {
+        let value = ctx.header(name)?;
+        let mut ips = value.split(',').map(str::trim).filter(|s| !s.is_empty());
+        let ip: std::net::IpAddr = ips.next()?.parse().ok()?;
+        ips.next().is_none().then(|| ip.to_string())
+    })
+}
+
+/// Sets `session_token`, `dont_remember` and the cookie cache for a new or refreshed session.
+/// `dont_remember: None` keeps what the request's `dont_remember` cookie says.
+pub fn set_session_cookie(
+    ctx: &mut Ctx,
+    session: &Session,
+    user: &User,
+    dont_remember: Option<bool>,
+) {
+    let had_dont_remember = ctx.signed_cookie(&ctx.auth_cookies.dont_remember).is_some();
+    let dont_remember = dont_remember.unwrap_or(had_dont_remember);
+    let max_age = (!dont_remember).then_some(ctx.config.session.expires_in);
+    let names = ctx.auth_cookies.clone();
+    ctx.set_signed_cookie(&names.session_token, &session.token, max_age);
+    if dont_remember {
+        ctx.set_signed_cookie(&names.dont_remember, "true", None);
+    } else if had_dont_remember {
+        ctx.expire_cookie(&names.dont_remember);
+    }
+    set_cookie_cache(ctx, session, user, dont_remember);
+}
+
+/// Sets the signed `session_data` cookie (compact strategy) when the cookie cache is on.
+pub fn set_cookie_cache(ctx: &mut Ctx, session: &Session, user: &User, dont_remember: bool) {
+    let options = &ctx.config.session.cookie_cache;
+    if !options.enabled {
+        return;
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Payload<'a> {
+        session: &'a Session,
+        user: &'a User,
+        updated_at: Millis,
+        version: &'a str,
+    }
+    let payload = Payload {
+        session,
+        user,
+        updated_at: ctx.now,
+        version: &options.version,
+    };
+    let payload_json = serde_json::to_string(&payload).expect("session payload serialises");
+    let max_age = (!dont_remember).then_some(options.max_age);
+    let expires_at = ctx.now + max_age.unwrap_or(60) as i64 * 1000;
+    let value = cookies::encode_cookie_cache(&payload_json, expires_at, ctx.secret);
+    let name = ctx.auth_cookies.session_data.clone();
+    // Better Auth's session store first expires chunks the request carried under other names.
+    let chunk_prefix = format!("{name}.");
+    let stale_chunks: Vec<String> = ctx
+        .request_cookies
+        .iter()
+        .filter(|(n, _)| n.starts_with(&chunk_prefix))
+        .map(|(n, _)| n.clone())
+        .collect();
+    for chunk in stale_chunks {
+        ctx.set_cookie(&chunk, "", Some(0));
+    }
+    ctx.set_cookie(&name, &value, max_age);
+}
+
+/// Better Auth's `deleteSessionCookie`: expires `session_token`, `session_data` (and its chunks)
+/// and, unless told not to, `dont_remember`.
+pub fn delete_session_cookie(ctx: &mut Ctx, skip_dont_remember: bool) {
+    let names = ctx.auth_cookies.clone();
+    ctx.expire_cookie(&names.session_token);
+    ctx.expire_cookie(&names.session_data);
+    ctx.expire_request_chunks(&names.session_data);
+    if !skip_dont_remember {
+        ctx.expire_cookie(&names.dont_remember);
+    }
+}
+
+/// `session_data`, joined from its chunks when Better Auth split it.
+fn session_data_cookie(ctx: &Ctx) -> Option<String> {
+    let name = &ctx.auth_cookies.session_data;
+    if let Some(value) = ctx.cookie(name).filter(|v| !v.is_empty()) {
+        return Some(value.to_owned());
+    }
+    let prefix = format!("{name}.");
+    let mut chunks: Vec<(u32, &str)> = ctx
+        .request_cookies
+        .iter()
+        .filter_map(|(n, v)| Some((n.strip_prefix(&prefix)?.parse().ok()?, v.as_str())))
+        .collect();
+    chunks.sort_by_key(|(i, _)| *i);
+    (!chunks.is_empty()).then(|| chunks.into_iter().map(|(_, v)| v).collect())
+}
+
+/// The cookie cache payload (`P`).
+#[derive(Deserialize)]
+struct CachePayload {
+    session: Session,
+    user: User,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// Options of a session read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Read {
+    /// Ignore the cookie cache and read the database (`?disableCookieCache=true`, and every
+    /// sensitive endpoint).
+    pub disable_cookie_cache: bool,
+    /// Do not extend the session (`?disableRefresh=true`).
+    pub disable_refresh: bool,
+}
+
+/// The current session, as `GET /get-session` finds it, with the cookies that read sets.
+///
+/// Round trips: 0 when the cookie cache answers; 1 otherwise; 2 when the session is expired (it
+/// is deleted) or due for its daily refresh.
+pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, ApiError> {
+    let cache_enabled = ctx.config.session.cookie_cache.enabled;
+    let token = ctx
+        .signed_cookie(&ctx.auth_cookies.session_token)
+        .map(str::to_owned);
+    let Some(token) = token else {
+        if !cache_enabled && session_data_cookie(ctx).is_some() {
+            let name = ctx.auth_cookies.session_data.clone();
+            ctx.expire_request_chunks(&name);
+        }
+        return Ok(None);
+    };
+    let data = session_data_cookie(ctx);
+    if data.is_some() && !cache_enabled {
+        let name = ctx.auth_cookies.session_data.clone();
+        ctx.expire_request_chunks(&name);
+    }
+    let dont_remember = ctx.signed_cookie(&ctx.auth_cookies.dont_remember).is_some();
+
+    if cache_enabled && !read.disable_cookie_cache {
+        if let Some(data) = data {
+            let payload = cookies::decode_cookie_cache(&data, ctx.secret).and_then(|c| {
+                Some((
+                    serde_json::from_str::<CachePayload>(&c.payload_json).ok()?,
+                    c.expires_at_ms,
+                ))
+            });
+            let fresh = payload.filter(|(p, expires_at)| {
+                p.session.token == token
+                    && p.version.as_deref().unwrap_or("1")
+                        == ctx.config.session.cookie_cache.version
+                    && *expires_at >= ctx.now
+                    && p.session.expires_at >= ctx.now
+            });
+            match fresh {
+                Some((p, _)) => {
+                    return Ok(Some(Current {
+                        session: p.session,
+                        user: p.user,
+                        source: Source::CookieCache,
+                    }));
+                }
+                None => {
+                    let name = ctx.auth_cookies.session_data.clone();
+                    ctx.expire_cookie(&name);
+                }
+            }
+        }
+    }
+
+    let found = sessions::find_with_user(ctx.sql, &token).await?;
+    let (session, user) = match found {
+        Some((session, user)) if session.expires_at >= ctx.now => (session, user),
+        expired_or_unknown => {
+            delete_session_cookie(ctx, false);
+            if expired_or_unknown.is_some() {
+                ctx.sql.query(sessions::delete_by_token(&token)).await?;
+            }
+            return Ok(None);
+        }
+    };
+    if dont_remember || read.disable_refresh {
+        return Ok(Some(Current {
+            session,
+            user,
+            source: Source::Database,
+        }));
+    }
+    let options = &ctx.config.session;
+    let due = session.expires_at - options.expires_in as i64 * 1000
+        + options.update_age as i64 * 1000
+        <= ctx.now;
+    if due && !options.disable_session_refresh {
+        let expires_at = ctx.now + options.expires_in as i64 * 1000;
+        ctx.sql
+            .query(sessions::update_expiry(&session.token, expires_at, ctx.now))
+            .await?;
+        let session = Session {
+            expires_at,
+            updated_at: ctx.now,
+            ..session
+        };
+        set_session_cookie(ctx, &session, &user, Some(false));
+        return Ok(Some(Current {
+            session,
+            user,
+            source: Source::Database,
+        }));
+    }
+    set_cookie_cache(ctx, &session, &user, dont_remember);
+    Ok(Some(Current {
+        session,
+        user,
+        source: Source::Database,
+    }))
+}
+
+/// The current session or 401 `UNAUTHORIZED` (Better Auth's `sessionMiddleware`).
+pub async fn require(ctx: &mut Ctx<'_>, read: Read) -> Result<Current, ApiError> {
+    current(ctx, read).await?.ok_or(ApiError::UNAUTHORIZED)
+}

@@ -1,0 +1,40 @@
+//! The SQL migrations in `migrations/`, embedded, and the runner the native host uses at start.
+//!
+//! Applied migrations are recorded in `d1_migrations`, the table wrangler keeps for D1, so a
+//! database migrated by `wrangler d1 migrations apply` and one migrated here agree on what is
+//! done. Every statement is `IF NOT EXISTS`, so a database that Better Auth created is left as it
+//! is.
+
+use super::{Sql, SqlError, Statement, Value};
+
+/// `(file name, SQL)` of every migration, in order.
+pub const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_better_auth_core.sql",
+    include_str!("../../migrations/0001_better_auth_core.sql"),
+)];
+
+/// Applies the migrations not yet recorded; returns the names applied. Each migration and its
+/// record are one transaction.
+pub async fn apply(sql: &dyn Sql) -> Result<Vec<&'static str>, SqlError> {
+    sql.execute_script(
+        "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);",
+    )
+    .await?;
+    let done = sql
+        .query(Statement::new("SELECT name FROM d1_migrations", vec![]))
+        .await?;
+    let done: Vec<String> = done
+        .into_iter()
+        .filter_map(|row| row.into_iter().next().and_then(Value::into_text))
+        .collect();
+    let mut applied = Vec::new();
+    for (name, script) in MIGRATIONS {
+        if done.iter().any(|d| d == name) {
+            continue;
+        }
+        let record = format!("INSERT INTO d1_migrations (name) VALUES ('{name}');");
+        sql.execute_script(&format!("{script}\n{record}")).await?;
+        applied.push(*name);
+    }
+    Ok(applied)
+}

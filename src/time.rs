@@ -1,0 +1,160 @@
+//! Instants as Unix milliseconds and their ISO-8601 text (`2026-11-27T08:52:08.506Z`), the form
+//! Better Auth writes in SQLite `date` columns and in JSON.
+//!
+//! The core never reads the system clock (`SystemTime::now()` panics on `wasm32-unknown-unknown`):
+//! the host hands in a [`Clock`]. Calendar arithmetic is Howard Hinnant's `days_from_civil`
+//! algorithm, a few lines, instead of a date crate in the Worker.
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// The host's wall clock. Tests may move it.
+pub trait Clock {
+    /// Now, in Unix milliseconds.
+    fn now_ms(&self) -> Millis;
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+/// `Date.prototype.toISOString()`: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn to_iso(ms: Millis) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rest = ms.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000
+    )
+}
+
+/// Parses what Better Auth and its adapters store: `YYYY-MM-DDTHH:MM:SS[.fff]Z`, a space instead of
+/// `T`, or a `+HH:MM` offset. Returns `None` for anything else.
+pub fn parse_iso(text: &str) -> Option<Millis> {
+    let b = text.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, mo, d, h, mi, s) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut ms = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let frac = &text[start..i];
+        if frac.is_empty() {
+            return None;
+        }
+        let digits: String = frac.chars().chain("000".chars()).take(3).collect();
+        ms = digits.parse::<i64>().ok()?;
+    }
+    let offset_min = match &text[i..] {
+        "Z" | "z" | "" => 0,
+        tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) && &tz[3..4] == ":" => {
+            let hh: i64 = tz[1..3].parse().ok()?;
+            let mm: i64 = tz[4..6].parse().ok()?;
+            let sign = if tz.starts_with('-') { -1 } else { 1 };
+            sign * (hh * 60 + mm)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    Some(((days * 24 + h) * 60 + mi - offset_min) * 60_000 + s * 1000 + ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_text_matches_javascript_to_iso_string() {
+        assert_eq!(to_iso(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(to_iso(1_795_771_430_596), "2026-11-27T09:23:50.596Z");
+        assert_eq!(to_iso(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn iso_text_round_trips_and_accepts_adapter_variants() {
+        for ms in [0, 1_795_771_430_596, 4_102_444_800_123, 951_782_400_000] {
+            assert_eq!(parse_iso(&to_iso(ms)), Some(ms));
+        }
+        assert_eq!(parse_iso("2026-11-27 09:23:50"), Some(1_795_771_430_000));
+        assert_eq!(
+            parse_iso("2026-11-27T10:23:50.5+01:00"),
+            Some(1_795_771_430_500)
+        );
+        assert_eq!(parse_iso("yesterday"), None);
+        assert_eq!(parse_iso("2026-13-27T09:23:50Z"), None);
+    }
+}
+
+/// Serde for a [`Millis`] field written as ISO-8601 text, as Better Auth's JSON carries dates.
+pub mod iso {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the instant as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    pub fn serialize<S: Serializer>(ms: &super::Millis, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::to_iso(*ms))
+    }
+
+    /// Reads ISO-8601 text.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<super::Millis, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        super::parse_iso(&text).ok_or_else(|| serde::de::Error::custom("invalid date"))
+    }
+}
