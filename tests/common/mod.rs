@@ -1,0 +1,259 @@
+//! Shared helpers for the behavioural suite: a native server on a free port over a fresh SQLite
+//! file, a tiny HTTP/1.1 client, and an in-process server whose clock and SQL calls the test
+//! controls.
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use portcullis::host::native::{self, Settings, SqliteSql};
+use portcullis::store::CountingSql;
+use portcullis::{Auth, Clock, Config, Host, InlineHasher};
+
+/// The secret of the recorded Better Auth deployment in `shared/better-auth/`, so its cookies
+/// are test vectors.
+pub const SECRET: &str = "Qm9vN3pXc2lGd2tKcFh2R2tLc0xyT2VhWnNWYmRqTnU4";
+
+/// A fresh temporary directory.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("portcullis-test-{tag}-{}-{}", std::process::id(), portcullis::crypto::generate_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A native server running on a background thread.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub database: PathBuf,
+}
+
+impl Server {
+    /// Starts with default options (plus `config_json`, if given) on a fresh database.
+    pub fn start(config_json: Option<&str>) -> Server {
+        Server::start_on(temp_dir("db").join("portcullis.db"), config_json)
+    }
+
+    /// Starts on a given database file.
+    pub fn start_on(database: PathBuf, config_json: Option<&str>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = match config_json {
+            Some(json) => Config::from_json(json).unwrap(),
+            None => Config::default(),
+        };
+        if config_json.map_or(true, |j| !j.contains("baseURL")) {
+            config.base_url = format!("http://{addr}");
+        }
+        let base_url = config.base_url.clone();
+        let settings = Settings { config, secret: SECRET.to_owned(), database: database.clone(), address: addr, threads: 2 };
+        native::migrate(&settings).unwrap();
+        std::thread::spawn(move || native::serve(settings, listener));
+        Server { addr, base_url, database }
+    }
+
+    /// Sends a request.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+        http_request(self.addr, method, path, headers, body)
+    }
+
+    /// POSTs JSON (with the server's Origin, as a browser would).
+    pub fn post_json(&self, path: &str, cookie: Option<&str>, body: &str) -> Response {
+        let mut headers = vec![("content-type", "application/json"), ("origin", self.base_url.as_str())];
+        if let Some(cookie) = cookie {
+            headers.push(("cookie", cookie));
+        }
+        self.request("POST", &format!("/api/auth{path}"), &headers, Some(body))
+    }
+
+    /// GETs with an optional Cookie header.
+    pub fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+        let headers: Vec<(&str, &str)> = cookie.map(|c| vec![("cookie", c)]).unwrap_or_default();
+        self.request("GET", &format!("/api/auth{path}"), &headers, None)
+    }
+
+    /// Signs up a new user and returns the response.
+    pub fn sign_up(&self, email: &str, password: &str) -> Response {
+        self.post_json("/sign-up/email", None, &format!(r#"{{"name":"Test","email":"{email}","password":"{password}"}}"#))
+    }
+}
+
+/// A response, headers lower-cased.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every `set-cookie` value.
+    pub fn set_cookies(&self) -> Vec<&str> {
+        self.headers.iter().filter(|(n, _)| n == "set-cookie").map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// The last `Set-Cookie` for `name`, whole.
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.set_cookies().into_iter().rev().find(|c| c.starts_with(&format!("{name}=")))
+    }
+
+    /// The value of the last `Set-Cookie` for `name`.
+    pub fn cookie_value(&self, name: &str) -> Option<String> {
+        let cookie = self.set_cookie(name)?;
+        Some(cookie[name.len() + 1..].split(';').next().unwrap_or("").to_owned())
+    }
+
+    /// A `Cookie` header carrying every non-empty cookie this response set.
+    pub fn cookie_header(&self) -> String {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for cookie in self.set_cookies() {
+            let pair = cookie.split(';').next().unwrap_or("");
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            pairs.retain(|(n, _)| n != name);
+            if !value.is_empty() {
+                pairs.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`.
+pub fn http_request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(body) = body {
+        request.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body.unwrap_or(""));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Response { status, headers, body: body.to_owned() }
+}
+
+/// A clock the test moves.
+#[derive(Clone)]
+pub struct TestClock(pub Rc<Cell<i64>>);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.get()
+    }
+}
+
+impl TestClock {
+    pub fn advance_seconds(&self, seconds: i64) {
+        self.0.set(self.0.get() + seconds * 1000);
+    }
+}
+
+/// An in-process server: the test owns the clock and counts SQL round trips.
+pub struct InProcess {
+    pub auth: Auth,
+    pub sql: Rc<CountingSql<SqliteSql>>,
+    pub clock: TestClock,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// 2026-11-27T08:53:39.262Z, when the recorded curl session was created.
+pub const RECORDED_NOW: i64 = 1_795_769_619_262;
+
+impl InProcess {
+    pub fn new(config_json: Option<&str>) -> InProcess {
+        InProcess::with_sql(SqliteSql::memory().unwrap(), config_json)
+    }
+
+    pub fn with_sql(sql: SqliteSql, config_json: Option<&str>) -> InProcess {
+        let mut config = config_json.map(|j| Config::from_json(j).unwrap()).unwrap_or_default();
+        if config_json.map_or(true, |j| !j.contains("baseURL")) {
+            config.base_url = "http://127.0.0.1:3100".into();
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(portcullis::store::migrations::apply(&sql)).unwrap();
+        let sql = Rc::new(CountingSql::new(sql));
+        let clock = TestClock(Rc::new(Cell::new(RECORDED_NOW)));
+        let host = Host {
+            sql: Box::new(sql.clone()),
+            kv: None,
+            clock: Box::new(clock.clone()),
+            hasher: Box::new(InlineHasher(config.password.algorithm)),
+            log: |line| eprintln!("{line}"),
+        };
+        let auth = Auth::new(config, SECRET.to_owned(), host).unwrap();
+        InProcess { auth, sql, clock, runtime }
+    }
+
+    /// Sends a request through `Auth::handle`.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+        let mut builder = http::Request::builder().method(method).uri(format!("http://127.0.0.1:3100{path}"));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder.body(Bytes::from(body.unwrap_or("").to_owned())).unwrap();
+        let response = self.runtime.block_on(self.auth.handle(request));
+        Response {
+            status: response.status().as_u16(),
+            headers: response.headers().iter().map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned())).collect(),
+            body: String::from_utf8(response.body().to_vec()).unwrap(),
+        }
+    }
+
+    pub fn post_json(&self, path: &str, cookie: Option<&str>, body: &str) -> Response {
+        let mut headers = vec![("content-type", "application/json"), ("origin", "http://127.0.0.1:3100")];
+        if let Some(cookie) = cookie {
+            headers.push(("cookie", cookie));
+        }
+        self.request("POST", &format!("/api/auth{path}"), &headers, Some(body))
+    }
+
+    pub fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+        let headers: Vec<(&str, &str)> = cookie.map(|c| vec![("cookie", c)]).unwrap_or_default();
+        self.request("GET", &format!("/api/auth{path}"), &headers, None)
+    }
+
+    pub fn sign_up(&self, email: &str) -> Response {
+        self.post_json("/sign-up/email", None, &format!(r#"{{"name":"Test","email":"{email}","password":"password123"}}"#))
+    }
+
+    /// Runs SQL directly (setup and inspection), not counted as the server's.
+    pub fn sql_rows(&self, sql: &'static str, params: Vec<portcullis::Value>) -> Vec<Vec<portcullis::Value>> {
+        use portcullis::Sql;
+        let rows = self.runtime.block_on(self.sql.query(portcullis::Statement::new(sql, params))).unwrap();
+        self.sql.reset();
+        rows
+    }
+
+    /// `(query calls, batch calls)` since the last reset; then resets.
+    pub fn take_counts(&self) -> (u32, u32) {
+        let counts = self.sql.counts();
+        self.sql.reset();
+        counts
+    }
+}
