@@ -175,21 +175,13 @@ impl Default for IpAddressOptions {
 }
 
 /// `password` (Portcullis).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PasswordOptions {
     /// Algorithm for new hashes: `argon2id` (default), `pbkdf2-sha256`, or `scrypt` — Better
     /// Auth's own format, for a database that a Better Auth server shares.
     #[serde(deserialize_with = "algorithm")]
     pub algorithm: Algorithm,
-}
-
-impl Default for PasswordOptions {
-    fn default() -> Self {
-        PasswordOptions {
-            algorithm: Algorithm::default(),
-        }
-    }
 }
 
 fn algorithm<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Algorithm, D::Error> {

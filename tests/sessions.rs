@@ -11,7 +11,11 @@ use serde_json::json;
 const DAY: i64 = 86_400;
 
 fn sign_in(server: &InProcess, email: &str, remember_me: bool) -> common::Response {
-    server.post_json("/sign-in/email", None, &json!({"email": email, "password": "password123", "rememberMe": remember_me}).to_string())
+    server.post_json(
+        "/sign-in/email",
+        None,
+        &json!({"email": email, "password": "password123", "rememberMe": remember_me}).to_string(),
+    )
 }
 
 fn expires_at(response: &common::Response) -> i64 {
@@ -33,7 +37,10 @@ fn sign_in_costs_at_most_two_round_trips() {
     server.take_counts();
     assert_eq!(sign_in(&server, "budget@example.com", true).status, 200);
     let (queries, batches) = server.take_counts();
-    assert!(queries + batches <= 2, "{queries} queries + {batches} batches");
+    assert!(
+        queries + batches <= 2,
+        "{queries} queries + {batches} batches"
+    );
     assert_eq!(sign_in(&server, "nobody@example.com", true).status, 401);
     assert_eq!(server.take_counts(), (1, 0));
 }
@@ -51,10 +58,20 @@ fn get_session_costs_nothing_from_the_cookie_cache_and_one_query_otherwise() {
     let r = server.get("/get-session", Some(&cookies));
     assert_ne!(r.body, "null");
     assert_eq!(server.take_counts(), (1, 0), "stale cache, database read");
-    let token_only = format!("better-auth.session_token={}", server.sign_up("other@example.com").cookie_value("better-auth.session_token").unwrap());
+    let token_only = format!(
+        "better-auth.session_token={}",
+        server
+            .sign_up("other@example.com")
+            .cookie_value("better-auth.session_token")
+            .unwrap()
+    );
     server.take_counts();
     server.get("/get-session", Some(&token_only));
-    assert_eq!(server.take_counts(), (1, 0), "no cache cookie, database read");
+    assert_eq!(
+        server.take_counts(),
+        (1, 0),
+        "no cache cookie, database read"
+    );
 }
 
 #[test]
@@ -62,11 +79,22 @@ fn the_cookie_cache_expires_after_max_age_and_the_database_path_reissues_it() {
     let server = InProcess::new(None);
     let cookies = server.sign_up("cache@example.com").cookie_header();
     server.clock.advance_seconds(299);
-    assert!(server.get("/get-session", Some(&cookies)).set_cookies().is_empty());
+    assert!(server
+        .get("/get-session", Some(&cookies))
+        .set_cookies()
+        .is_empty());
     server.clock.advance_seconds(2);
     let r = server.get("/get-session", Some(&cookies));
-    let data = r.set_cookies().into_iter().filter(|c| c.starts_with("better-auth.session_data=")).collect::<Vec<_>>();
-    assert_eq!(data.len(), 2, "the stale cache is expired, then a new one set: {data:?}");
+    let data = r
+        .set_cookies()
+        .into_iter()
+        .filter(|c| c.starts_with("better-auth.session_data="))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        data.len(),
+        2,
+        "the stale cache is expired, then a new one set: {data:?}"
+    );
     assert!(data[0].starts_with("better-auth.session_data=; Max-Age=0"));
     assert!(data[1].contains("Max-Age=300"));
 }
@@ -77,11 +105,30 @@ fn a_revoked_session_is_served_from_the_cache_only_until_it_expires() {
     let a = server.sign_up("revoked@example.com");
     let b = sign_in(&server, "revoked@example.com", true);
     let b_token = b.json()["token"].as_str().unwrap().to_owned();
-    server.post_json("/revoke-session", Some(&a.cookie_header()), &json!({"token": b_token}).to_string());
-    assert_ne!(server.get("/get-session", Some(&b.cookie_header())).body, "null", "cache hit, as in Better Auth");
-    assert_eq!(server.get("/get-session?disableCookieCache=true", Some(&b.cookie_header())).body, "null");
+    server.post_json(
+        "/revoke-session",
+        Some(&a.cookie_header()),
+        &json!({"token": b_token}).to_string(),
+    );
+    assert_ne!(
+        server.get("/get-session", Some(&b.cookie_header())).body,
+        "null",
+        "cache hit, as in Better Auth"
+    );
+    assert_eq!(
+        server
+            .get(
+                "/get-session?disableCookieCache=true",
+                Some(&b.cookie_header())
+            )
+            .body,
+        "null"
+    );
     server.clock.advance_seconds(301);
-    assert_eq!(server.get("/get-session", Some(&b.cookie_header())).body, "null");
+    assert_eq!(
+        server.get("/get-session", Some(&b.cookie_header())).body,
+        "null"
+    );
 }
 
 #[test]
@@ -91,15 +138,25 @@ fn a_session_older_than_a_day_is_extended_to_seven_days_from_now() {
     let created = RECORDED_NOW;
     server.clock.advance_seconds(DAY / 2);
     let r = server.get("/get-session?disableCookieCache=true", Some(&cookies));
-    assert_eq!(expires_at(&r), created + 7 * DAY * 1000, "younger than a day: not extended");
+    assert_eq!(
+        expires_at(&r),
+        created + 7 * DAY * 1000,
+        "younger than a day: not extended"
+    );
     assert!(r.set_cookie("better-auth.session_token").is_none());
     server.clock.advance_seconds(DAY / 2 + 1);
     server.take_counts();
     let r = server.get("/get-session?disableCookieCache=true", Some(&cookies));
     assert_eq!(expires_at(&r), server.clock.0.get() + 7 * DAY * 1000);
-    assert!(r.set_cookie("better-auth.session_token").unwrap().contains("Max-Age=604800"));
+    assert!(r
+        .set_cookie("better-auth.session_token")
+        .unwrap()
+        .contains("Max-Age=604800"));
     assert_eq!(server.take_counts(), (2, 0), "read + extend");
-    let r = server.get("/get-session?disableCookieCache=true&disableRefresh=true", Some(&cookies));
+    let r = server.get(
+        "/get-session?disableCookieCache=true&disableRefresh=true",
+        Some(&cookies),
+    );
     assert!(r.set_cookies().is_empty());
 }
 
@@ -110,7 +167,10 @@ fn an_expired_session_is_null_cleared_and_deleted() {
     server.clock.advance_seconds(7 * DAY + 1);
     let r = server.get("/get-session", Some(&cookies));
     assert_eq!(r.body, "null");
-    assert!(r.set_cookie("better-auth.session_token").unwrap().contains("Max-Age=0"));
+    assert!(r
+        .set_cookie("better-auth.session_token")
+        .unwrap()
+        .contains("Max-Age=0"));
     let rows = server.sql_rows(r#"SELECT COUNT(*) FROM "session""#, vec![]);
     assert_eq!(rows[0][0], Value::Integer(0));
 }
@@ -123,9 +183,17 @@ fn a_session_not_remembered_lasts_one_day_and_is_not_extended() {
     server.clock.advance_seconds(DAY / 2);
     let r = server.get("/get-session?disableCookieCache=true", Some(&cookies));
     assert_eq!(expires_at(&r), RECORDED_NOW + DAY * 1000);
-    assert!(r.set_cookies().is_empty(), "Better Auth does not touch a dont_remember session on read");
+    assert!(
+        r.set_cookies().is_empty(),
+        "Better Auth does not touch a dont_remember session on read"
+    );
     server.clock.advance_seconds(DAY / 2 + 1);
-    assert_eq!(server.get("/get-session?disableCookieCache=true", Some(&cookies)).body, "null");
+    assert_eq!(
+        server
+            .get("/get-session?disableCookieCache=true", Some(&cookies))
+            .body,
+        "null"
+    );
 }
 
 #[test]
@@ -135,7 +203,13 @@ fn list_sessions_needs_a_session_created_within_a_day() {
     assert_eq!(server.get("/list-sessions", Some(&cookies)).status, 200);
     server.clock.advance_seconds(DAY + 1);
     let r = server.get("/list-sessions", Some(&cookies));
-    assert_eq!((r.status, r.body.as_str()), (403, r#"{"message":"Session is not fresh","code":"SESSION_NOT_FRESH"}"#));
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (
+            403,
+            r#"{"message":"Session is not fresh","code":"SESSION_NOT_FRESH"}"#
+        )
+    );
 }
 
 #[test]
@@ -148,7 +222,12 @@ fn an_expired_session_is_not_listed() {
     let old_token = old.json()["token"].as_str().unwrap().to_owned();
     server.clock.advance_seconds(DAY / 2 + 1);
     let listed = server.get("/list-sessions", Some(&cookies)).json();
-    let tokens: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["token"].as_str().unwrap()).collect();
+    let tokens: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["token"].as_str().unwrap())
+        .collect();
     assert_eq!(tokens.len(), 2);
     assert!(!tokens.contains(&old_token.as_str()));
 }
@@ -174,15 +253,20 @@ INSERT INTO "account" ("id", "accountId", "providerId", "userId", "password", "c
 "#;
 
 /// The cookies Better Auth set on that sign-up (recorded/curl-cases.txt).
-const RECORDED_TOKEN_COOKIE: &str = "WfSRKaKYDLjJ5SNzKtyREbQNWcbPmmCV.s1WDN8GTE8PNV2pkIAQI4TT55EOrN1z%2F3GxHeebgbT0%3D";
+const RECORDED_TOKEN_COOKIE: &str =
+    "WfSRKaKYDLjJ5SNzKtyREbQNWcbPmmCV.s1WDN8GTE8PNV2pkIAQI4TT55EOrN1z%2F3GxHeebgbT0%3D";
 const RECORDED_CACHE_COOKIE: &str = "eyJzZXNzaW9uIjp7InNlc3Npb24iOnsiZXhwaXJlc0F0IjoiMjAyNi0xMi0wNFQwODo1MzozOS4yNjJaIiwidG9rZW4iOiJXZlNSS2FLWURMako1U056S3R5UkViUU5XY2JQbW1DViIsImNyZWF0ZWRBdCI6IjIwMjYtMTEtMjdUMDg6NTM6MzkuMjYyWiIsInVwZGF0ZWRBdCI6IjIwMjYtMTEtMjdUMDg6NTM6MzkuMjYyWiIsImlwQWRkcmVzcyI6IiIsInVzZXJBZ2VudCI6ImN1cmwvNy44OC4xIiwidXNlcklkIjoiY1RaSFg1N2NRanJnMlVOMndSZ05VcmFKcmUxd2E0NGIiLCJpZCI6InR3OVRVS21TOEJjc2JZbkFTa2djWDVLemFHd3Mwb3JnIn0sInVzZXIiOnsibmFtZSI6IkN1cmwiLCJlbWFpbCI6ImN1cmxAZXhhbXBsZS5jb20iLCJlbWFpbFZlcmlmaWVkIjpmYWxzZSwiaW1hZ2UiOm51bGwsImNyZWF0ZWRBdCI6IjIwMjYtMTEtMjdUMDg6NTM6MzkuMjU4WiIsInVwZGF0ZWRBdCI6IjIwMjYtMTEtMjdUMDg6NTM6MzkuMjU4WiIsInR3b0ZhY3RvckVuYWJsZWQiOmZhbHNlLCJ1c2VybmFtZSI6bnVsbCwiZGlzcGxheVVzZXJuYW1lIjpudWxsLCJpZCI6ImNUWkhYNTdjUWpyZzJVTjJ3UmdOVXJhSnJlMXdhNDRiIn0sInVwZGF0ZWRBdCI6MTc5NTc2OTYxOTI4NSwidmVyc2lvbiI6IjEifSwiZXhwaXJlc0F0IjoxNzk1NzY5OTE5Mjg1LCJzaWduYXR1cmUiOiJGSnU4a2VObVFabC1veDhUdVhhY05JWm5DTHhENE9Bb2xMZ2tKOU5ZcGhFIn0";
 
 fn better_auth_database(config: Option<&str>) -> InProcess {
     let sql = SqliteSql::memory().unwrap();
     let server = {
         use portcullis::Sql;
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime.block_on(sql.execute_script(BETTER_AUTH_SCHEMA)).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(sql.execute_script(BETTER_AUTH_SCHEMA))
+            .unwrap();
         InProcess::with_sql(sql, config)
     };
     server.clock.0.set(RECORDED_NOW + 1000);
@@ -196,10 +280,14 @@ fn schema_of(server: &InProcess) -> Vec<Vec<Value>> {
 #[test]
 fn migrations_leave_a_better_auth_database_as_it_is() {
     let sql = SqliteSql::memory().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     {
         use portcullis::Sql;
-        runtime.block_on(sql.execute_script(BETTER_AUTH_SCHEMA)).unwrap();
+        runtime
+            .block_on(sql.execute_script(BETTER_AUTH_SCHEMA))
+            .unwrap();
     }
     let before = {
         use portcullis::Sql;
@@ -207,7 +295,11 @@ fn migrations_leave_a_better_auth_database_as_it_is() {
     };
     let server = InProcess::with_sql(sql, None);
     // The one addition is wrangler's `d1_migrations` bookkeeping table.
-    assert_eq!(schema_of(&server), before, "no table, column or index of Better Auth's added or changed");
+    assert_eq!(
+        schema_of(&server),
+        before,
+        "no table, column or index of Better Auth's added or changed"
+    );
     let users = server.sql_rows(r#"SELECT COUNT(*) FROM "user""#, vec![]);
     assert_eq!(users[0][0], Value::Integer(1), "no data touched");
 }
@@ -228,7 +320,12 @@ fn a_cookie_cache_minted_by_better_auth_answers_get_session_without_the_database
 #[test]
 fn a_session_token_minted_by_better_auth_reads_its_session_from_a_better_auth_database() {
     let server = better_auth_database(None);
-    let r = server.get("/get-session", Some(&format!("better-auth.session_token={RECORDED_TOKEN_COOKIE}")));
+    let r = server.get(
+        "/get-session",
+        Some(&format!(
+            "better-auth.session_token={RECORDED_TOKEN_COOKIE}"
+        )),
+    );
     let body = r.json();
     assert_eq!(body["user"]["id"], "cTZHX57cQjrg2UN2wRgNUraJre1wa44b");
     assert_eq!(body["session"]["userAgent"], "curl/7.88.1");
@@ -244,18 +341,37 @@ fn a_better_auth_scrypt_password_signs_in_and_is_upgraded_to_argon2id() {
     let server = better_auth_database(None);
     let r = sign_in(&server, "curl@example.com", true);
     assert_eq!(r.status, 200, "{}", r.body);
-    let rows = server.sql_rows(r#"SELECT "password" FROM "account" WHERE "providerId" = 'credential'"#, vec![]);
+    let rows = server.sql_rows(
+        r#"SELECT "password" FROM "account" WHERE "providerId" = 'credential'"#,
+        vec![],
+    );
     let stored = rows[0][0].as_str().unwrap().to_owned();
-    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
-    assert_eq!(sign_in(&server, "curl@example.com", true).status, 200, "the new hash verifies");
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
+    assert_eq!(
+        sign_in(&server, "curl@example.com", true).status,
+        200,
+        "the new hash verifies"
+    );
 }
 
 #[test]
 fn in_scrypt_compatibility_mode_better_auth_hashes_are_kept_and_new_ones_written_in_its_format() {
     let server = better_auth_database(Some(r#"{"password":{"algorithm":"scrypt"}}"#));
     assert_eq!(sign_in(&server, "curl@example.com", true).status, 200);
-    let rows = server.sql_rows(r#"SELECT "password" FROM "account" WHERE "providerId" = 'credential'"#, vec![]);
-    assert!(rows[0][0].as_str().unwrap().starts_with("87b57616e279ae1d7a2f27a35af347a2:"), "unchanged");
+    let rows = server.sql_rows(
+        r#"SELECT "password" FROM "account" WHERE "providerId" = 'credential'"#,
+        vec![],
+    );
+    assert!(
+        rows[0][0]
+            .as_str()
+            .unwrap()
+            .starts_with("87b57616e279ae1d7a2f27a35af347a2:"),
+        "unchanged"
+    );
     server.sign_up("new@example.com");
     let rows = server.sql_rows(r#"SELECT a."password" FROM "account" a JOIN "user" u ON u."id" = a."userId" WHERE u."email" = 'new@example.com'"#, vec![]);
     let hash = rows[0][0].as_str().unwrap();

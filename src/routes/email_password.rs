@@ -29,6 +29,12 @@ fn check_password_length(ctx: &Ctx, password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[derive(Serialize)]
+struct SignUp<'a> {
+    token: Option<&'a str>,
+    user: &'a User,
+}
+
 /// `POST /sign-up/email` `{name, email, password, image?, callbackURL?, rememberMe?}`.
 pub async fn sign_up(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, ApiError> {
     let options = &ctx.config.email_and_password;
@@ -49,10 +55,6 @@ pub async fn sign_up(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
     check_password_length(ctx, password)?;
     let email = email.to_lowercase();
 
-    if users::email_exists(ctx.sql, &email).await? {
-        return Err(ApiError::USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL);
-    }
-    let hash = ctx.hasher.hash(password).await;
     let user = User {
         name: name.to_owned(),
         email,
@@ -62,7 +64,20 @@ pub async fn sign_up(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
         updated_at: ctx.now,
         id: generate_id(),
     };
+    // Without auto sign-in (or with verification required) Better Auth does not reveal that an
+    // address is taken: it does the same hashing work and answers with a synthetic user.
     let sign_in = options.auto_sign_in && !options.require_email_verification;
+    if users::email_exists(ctx.sql, &user.email).await? {
+        if sign_in {
+            return Err(ApiError::USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL);
+        }
+        ctx.hasher.hash(password).await;
+        return json(&SignUp {
+            token: None,
+            user: &user,
+        });
+    }
+    let hash = ctx.hasher.hash(password).await;
     let dont_remember = remember_me == Some(false);
     let session = sign_in.then(|| new_session(ctx, &user.id, dont_remember));
     let mut statements = vec![
@@ -78,11 +93,6 @@ pub async fn sign_up(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
         });
     }
 
-    #[derive(Serialize)]
-    struct SignUp<'a> {
-        token: Option<&'a str>,
-        user: &'a User,
-    }
     if let Some(session) = &session {
         set_session_cookie(ctx, session, &user, Some(dont_remember));
     }

@@ -20,7 +20,11 @@ pub const SECRET: &str = "Qm9vN3pXc2lGd2tKcFh2R2tLc0xyT2VhWnNWYmRqTnU4";
 
 /// A fresh temporary directory.
 pub fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("portcullis-test-{tag}-{}-{}", std::process::id(), portcullis::crypto::generate_id()));
+    let dir = std::env::temp_dir().join(format!(
+        "portcullis-test-{tag}-{}-{}",
+        std::process::id(),
+        portcullis::crypto::generate_id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -46,24 +50,43 @@ impl Server {
             Some(json) => Config::from_json(json).unwrap(),
             None => Config::default(),
         };
-        if config_json.map_or(true, |j| !j.contains("baseURL")) {
+        if config_json.is_none_or(|j| !j.contains("baseURL")) {
             config.base_url = format!("http://{addr}");
         }
         let base_url = config.base_url.clone();
-        let settings = Settings { config, secret: SECRET.to_owned(), database: database.clone(), address: addr, threads: 2 };
+        let settings = Settings {
+            config,
+            secret: SECRET.to_owned(),
+            database: database.clone(),
+            address: addr,
+            threads: 2,
+        };
         native::migrate(&settings).unwrap();
         std::thread::spawn(move || native::serve(settings, listener));
-        Server { addr, base_url, database }
+        Server {
+            addr,
+            base_url,
+            database,
+        }
     }
 
     /// Sends a request.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Response {
         http_request(self.addr, method, path, headers, body)
     }
 
     /// POSTs JSON (with the server's Origin, as a browser would).
     pub fn post_json(&self, path: &str, cookie: Option<&str>, body: &str) -> Response {
-        let mut headers = vec![("content-type", "application/json"), ("origin", self.base_url.as_str())];
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("origin", self.base_url.as_str()),
+        ];
         if let Some(cookie) = cookie {
             headers.push(("cookie", cookie));
         }
@@ -78,7 +101,11 @@ impl Server {
 
     /// Signs up a new user and returns the response.
     pub fn sign_up(&self, email: &str, password: &str) -> Response {
-        self.post_json("/sign-up/email", None, &format!(r#"{{"name":"Test","email":"{email}","password":"{password}"}}"#))
+        self.post_json(
+            "/sign-up/email",
+            None,
+            &format!(r#"{{"name":"Test","email":"{email}","password":"{password}"}}"#),
+        )
     }
 }
 
@@ -93,23 +120,39 @@ pub struct Response {
 impl Response {
     /// The first value of a header.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every `set-cookie` value.
     pub fn set_cookies(&self) -> Vec<&str> {
-        self.headers.iter().filter(|(n, _)| n == "set-cookie").map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// The last `Set-Cookie` for `name`, whole.
     pub fn set_cookie(&self, name: &str) -> Option<&str> {
-        self.set_cookies().into_iter().rev().find(|c| c.starts_with(&format!("{name}=")))
+        self.set_cookies()
+            .into_iter()
+            .rev()
+            .find(|c| c.starts_with(&format!("{name}=")))
     }
 
     /// The value of the last `Set-Cookie` for `name`.
     pub fn cookie_value(&self, name: &str) -> Option<String> {
         let cookie = self.set_cookie(name)?;
-        Some(cookie[name.len() + 1..].split(';').next().unwrap_or("").to_owned())
+        Some(
+            cookie[name.len() + 1..]
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+        )
     }
 
     /// A `Cookie` header carrying every non-empty cookie this response set.
@@ -123,17 +166,28 @@ impl Response {
                 pairs.push((name.to_owned(), value.to_owned()));
             }
         }
-        pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+        pairs
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// The body as JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 }
 
 /// One HTTP/1.1 request with `Connection: close`.
-pub fn http_request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Response {
     let mut stream = TcpStream::connect(addr).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
     for (name, value) in headers {
@@ -150,12 +204,23 @@ pub fn http_request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str
     let text = String::from_utf8(raw).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Response { status, headers, body: body.to_owned() }
+    Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
 }
 
 /// A clock the test moves.
@@ -191,12 +256,19 @@ impl InProcess {
     }
 
     pub fn with_sql(sql: SqliteSql, config_json: Option<&str>) -> InProcess {
-        let mut config = config_json.map(|j| Config::from_json(j).unwrap()).unwrap_or_default();
-        if config_json.map_or(true, |j| !j.contains("baseURL")) {
+        let mut config = config_json
+            .map(|j| Config::from_json(j).unwrap())
+            .unwrap_or_default();
+        if config_json.is_none_or(|j| !j.contains("baseURL")) {
             config.base_url = "http://127.0.0.1:3100".into();
         }
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(portcullis::store::migrations::apply(&sql)).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(portcullis::store::migrations::apply(&sql))
+            .unwrap();
         let sql = Rc::new(CountingSql::new(sql));
         let clock = TestClock(Rc::new(Cell::new(RECORDED_NOW)));
         let host = Host {
@@ -207,26 +279,48 @@ impl InProcess {
             log: |line| eprintln!("{line}"),
         };
         let auth = Auth::new(config, SECRET.to_owned(), host).unwrap();
-        InProcess { auth, sql, clock, runtime }
+        InProcess {
+            auth,
+            sql,
+            clock,
+            runtime,
+        }
     }
 
     /// Sends a request through `Auth::handle`.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
-        let mut builder = http::Request::builder().method(method).uri(format!("http://127.0.0.1:3100{path}"));
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Response {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!("http://127.0.0.1:3100{path}"));
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let request = builder.body(Bytes::from(body.unwrap_or("").to_owned())).unwrap();
+        let request = builder
+            .body(Bytes::from(body.unwrap_or("").to_owned()))
+            .unwrap();
         let response = self.runtime.block_on(self.auth.handle(request));
         Response {
             status: response.status().as_u16(),
-            headers: response.headers().iter().map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned())).collect(),
+            headers: response
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+                .collect(),
             body: String::from_utf8(response.body().to_vec()).unwrap(),
         }
     }
 
     pub fn post_json(&self, path: &str, cookie: Option<&str>, body: &str) -> Response {
-        let mut headers = vec![("content-type", "application/json"), ("origin", "http://127.0.0.1:3100")];
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("origin", "http://127.0.0.1:3100"),
+        ];
         if let Some(cookie) = cookie {
             headers.push(("cookie", cookie));
         }
@@ -239,13 +333,24 @@ impl InProcess {
     }
 
     pub fn sign_up(&self, email: &str) -> Response {
-        self.post_json("/sign-up/email", None, &format!(r#"{{"name":"Test","email":"{email}","password":"password123"}}"#))
+        self.post_json(
+            "/sign-up/email",
+            None,
+            &format!(r#"{{"name":"Test","email":"{email}","password":"password123"}}"#),
+        )
     }
 
     /// Runs SQL directly (setup and inspection), not counted as the server's.
-    pub fn sql_rows(&self, sql: &'static str, params: Vec<portcullis::Value>) -> Vec<Vec<portcullis::Value>> {
+    pub fn sql_rows(
+        &self,
+        sql: &'static str,
+        params: Vec<portcullis::Value>,
+    ) -> Vec<Vec<portcullis::Value>> {
         use portcullis::Sql;
-        let rows = self.runtime.block_on(self.sql.query(portcullis::Statement::new(sql, params))).unwrap();
+        let rows = self
+            .runtime
+            .block_on(self.sql.query(portcullis::Statement::new(sql, params)))
+            .unwrap();
         self.sql.reset();
         rows
     }

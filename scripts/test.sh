@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every test, in order of cost. README's test command (via .ci/run, which installs the tools).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format and lint"
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --lib --target wasm32-wasip2 -- -D warnings
+
+step "unit and behavioural tests (native)"
+cargo test
+
+step "Spin component (wasm32-wasip2)"
+scripts/check-spin.sh
+
+step "official client against the native server"
+scripts/client-suite.sh native
+
+step "official client against the Worker in workerd"
+scripts/client-suite.sh worker
+
+step "live interoperability with Better Auth 1.7.25"
+scripts/interop.sh
