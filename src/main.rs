@@ -1,10 +1,18 @@
 //! `portcullis`: the native server (`cargo run`), and `portcullis migrate`.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::net::TcpListener;
+#[cfg(not(target_arch = "wasm32"))]
 use std::process::ExitCode;
 
+#[cfg(not(target_arch = "wasm32"))]
 use portcullis::host::native::{self, Settings};
 
+/// The wasm builds are the library (the Worker, the Spin component); this binary is native only.
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
@@ -15,6 +23,7 @@ fn main() -> ExitCode {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn run() -> Result<(), String> {
     let command = std::env::args().nth(1);
     let settings = Settings::from_env()?;
