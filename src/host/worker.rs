@@ -47,7 +47,50 @@ fn from_json(value: serde_json::Value) -> Value {
             .as_i64()
             .map_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0)), Value::Integer),
         serde_json::Value::String(s) => Value::Text(s),
+        // D1 hands BLOBs to JavaScript as arrays of byte values.
+        serde_json::Value::Array(items) => {
+            let bytes: Option<Vec<u8>> = items
+                .iter()
+                .map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
+                .collect();
+            match bytes {
+                Some(bytes) => Value::Blob(bytes),
+                None => Value::Text(serde_json::Value::Array(items).to_string()),
+            }
+        }
         other => Value::Text(other.to_string()),
+    }
+}
+
+/// One row of a D1 `batch()` result, its values in column order. `batch()` gives rows as
+/// objects (there is no raw form), and a JavaScript object keeps its keys in insertion order, i.e.
+/// the order of the SELECT or RETURNING list: read the values in that order. (A
+/// `serde_json::Map` would sort them by name.) Two result columns with the same name are one key
+/// in such an object, so statements whose rows are read from a batch must name columns uniquely.
+struct OrderedRow(Vec<serde_json::Value>);
+
+impl<'de> serde::Deserialize<'de> for OrderedRow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OrderedRow;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a D1 result row (an object)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedRow, A::Error> {
+                let mut values = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some((_, value)) =
+                    map.next_entry::<serde::de::IgnoredAny, serde_json::Value>()?
+                {
+                    values.push(value);
+                }
+                Ok(OrderedRow(values))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 
@@ -71,11 +114,10 @@ impl Sql for D1Sql {
         results
             .into_iter()
             .map(|result| {
-                let rows: Vec<serde_json::Map<String, serde_json::Value>> =
-                    result.results().map_err(d1_error)?;
+                let rows: Vec<OrderedRow> = result.results().map_err(d1_error)?;
                 Ok(rows
                     .into_iter()
-                    .map(|row| row.into_iter().map(|(_, v)| from_json(v)).collect())
+                    .map(|row| row.0.into_iter().map(from_json).collect())
                     .collect())
             })
             .collect()
