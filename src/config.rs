@@ -32,6 +32,14 @@ pub struct Config {
     pub advanced: Advanced,
     /// Password hashing (Portcullis' own option; Better Auth hard-codes scrypt).
     pub password: PasswordOptions,
+    /// `emailVerification` options.
+    pub email_verification: EmailVerification,
+    /// `user` options (`changeEmail`, `deleteUser`).
+    pub user: UserOptions,
+    /// `rateLimit` options.
+    pub rate_limit: RateLimitOptions,
+    /// Mail delivery (Portcullis' own option: Better Auth takes callbacks instead).
+    pub email: EmailDelivery,
 }
 
 impl Default for Config {
@@ -45,6 +53,10 @@ impl Default for Config {
             session: SessionOptions::default(),
             advanced: Advanced::default(),
             password: PasswordOptions::default(),
+            email_verification: EmailVerification::default(),
+            user: UserOptions::default(),
+            rate_limit: RateLimitOptions::default(),
+            email: EmailDelivery::default(),
         }
     }
 }
@@ -65,6 +77,10 @@ pub struct EmailAndPassword {
     pub auto_sign_in: bool,
     /// Refuse sign-in until the email is verified.
     pub require_email_verification: bool,
+    /// Delete every session of the user when a password reset succeeds.
+    pub revoke_sessions_on_password_reset: bool,
+    /// Seconds a password-reset link stays valid (1 hour).
+    pub reset_password_token_expires_in: u64,
 }
 
 impl Default for EmailAndPassword {
@@ -76,6 +92,8 @@ impl Default for EmailAndPassword {
             max_password_length: 128,
             auto_sign_in: true,
             require_email_verification: false,
+            revoke_sessions_on_password_reset: false,
+            reset_password_token_expires_in: 3600,
         }
     }
 }
@@ -190,7 +208,190 @@ fn algorithm<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Algorithm, D::Err
         .map_err(serde::de::Error::custom)
 }
 
+/// `emailVerification`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct EmailVerification {
+    /// Send the verification mail after sign-up (defaults to `requireEmailVerification`).
+    pub send_on_sign_up: Option<bool>,
+    /// Send a fresh verification mail when an unverified user signs in while verification is
+    /// required.
+    pub send_on_sign_in: bool,
+    /// Sign the user in when they follow the link.
+    pub auto_sign_in_after_verification: bool,
+    /// Seconds a verification link stays valid (1 hour).
+    pub expires_in: u64,
+}
+
+impl Default for EmailVerification {
+    fn default() -> Self {
+        EmailVerification {
+            send_on_sign_up: None,
+            send_on_sign_in: false,
+            auto_sign_in_after_verification: false,
+            expires_in: 3600,
+        }
+    }
+}
+
+/// `user`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct UserOptions {
+    /// `user.changeEmail`.
+    pub change_email: ChangeEmail,
+    /// `user.deleteUser`.
+    pub delete_user: DeleteUser,
+}
+
+/// `user.changeEmail`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ChangeEmail {
+    /// Off by default, as in Better Auth 1.7.
+    pub enabled: bool,
+}
+
+/// `user.deleteUser`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct DeleteUser {
+    /// Off by default: `/delete-user` answers 404.
+    pub enabled: bool,
+    /// Confirm deletion through an emailed link (Better Auth's `sendDeleteAccountVerification`).
+    pub send_delete_account_verification: bool,
+    /// Seconds the emailed link stays valid (1 day).
+    pub delete_token_expires_in: u64,
+}
+
+impl Default for DeleteUser {
+    fn default() -> Self {
+        DeleteUser {
+            enabled: false,
+            send_delete_account_verification: false,
+            delete_token_expires_in: 86_400,
+        }
+    }
+}
+
+/// `rateLimit`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct RateLimitOptions {
+    /// On or off; when absent, on for an `https` base URL (a deployment) and off for `http`
+    /// (local development), as Better Auth ties it to production mode.
+    pub enabled: Option<bool>,
+    /// Default window in seconds (10).
+    pub window: u64,
+    /// Default requests per window (100).
+    pub max: u64,
+    /// `memory` (per process or isolate), `database` (exact, everywhere) or
+    /// `secondary-storage` (KV; approximate).
+    pub storage: RateLimitStorage,
+    /// Per-path rules that replace the built-in ones: `{"/sign-in/email": {"window": 10, "max": 3}}`
+    /// or `false` to exempt a path.
+    pub custom_rules: std::collections::BTreeMap<String, CustomRule>,
+}
+
+impl Default for RateLimitOptions {
+    fn default() -> Self {
+        RateLimitOptions {
+            enabled: None,
+            window: 10,
+            max: 100,
+            storage: RateLimitStorage::Memory,
+            custom_rules: Default::default(),
+        }
+    }
+}
+
+/// Where rate-limit counters live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RateLimitStorage {
+    /// In memory: per process natively, per isolate on Workers (approximate there).
+    Memory,
+    /// The `rateLimit` table: exact on every host, one read and one write per request.
+    Database,
+    /// KV: approximate (eventually consistent, one write per key per second on Workers KV).
+    SecondaryStorage,
+}
+
+/// A custom rate-limit rule, or `false` for none.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum CustomRule {
+    /// `{window, max}`.
+    Limit {
+        /// Seconds.
+        window: u64,
+        /// Requests per window.
+        max: u64,
+    },
+    /// `false`: the path is not limited.
+    Off(bool),
+}
+
+/// `email` (Portcullis): how mail leaves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct EmailDelivery {
+    /// `log` (print the link; the default), `webhook` (POST JSON to `webhookUrl`) or `resend`
+    /// (Resend's API; the key comes from the `RESEND_API_KEY` secret). `none` sends nothing and
+    /// turns the mail-sending endpoints off, as Better Auth without its callbacks.
+    pub provider: MailProvider,
+    /// Where the webhook mailer posts.
+    pub webhook_url: Option<String>,
+    /// Sender address for API mailers (`Portcullis <auth@example.com>`).
+    pub from: Option<String>,
+    /// Subject and body overrides per kind (`verify-email`, `reset-password`, `change-email`,
+    /// `delete-account`): `{"subject": "...", "text": "... {url} ..."}`.
+    pub templates: std::collections::BTreeMap<String, TemplateOverride>,
+}
+
+impl Default for EmailDelivery {
+    fn default() -> Self {
+        EmailDelivery {
+            provider: MailProvider::Log,
+            webhook_url: None,
+            from: None,
+            templates: Default::default(),
+        }
+    }
+}
+
+/// Mail providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MailProvider {
+    /// No mail; mail-sending endpoints answer as Better Auth does without callbacks.
+    None,
+    /// Print to the log.
+    Log,
+    /// POST JSON to `webhookUrl`.
+    Webhook,
+    /// Resend's HTTP API.
+    Resend,
+}
+
+/// A template override; `{url}`, `{token}`, `{email}`, `{appName}` are replaced.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct TemplateOverride {
+    /// Subject line.
+    pub subject: Option<String>,
+    /// Plain-text body.
+    pub text: Option<String>,
+}
+
 impl Config {
+    /// Whether rate limiting is on (see [`RateLimitOptions::enabled`]).
+    pub fn rate_limit_enabled(&self) -> bool {
+        self.rate_limit
+            .enabled
+            .unwrap_or_else(|| self.base_url.starts_with("https://"))
+    }
+
     /// Parses JSON options; unknown option names are an error, so typos do not pass silently.
     pub fn from_json(text: &str) -> Result<Config, String> {
         serde_json::from_str(text).map_err(|e| format!("invalid configuration: {e}"))

@@ -76,6 +76,12 @@ pub struct Ctx<'a> {
     pub sql: &'a dyn Sql,
     /// Password hashing, run where the host wants it.
     pub hasher: &'a dyn PasswordHasher,
+    /// Mail delivery.
+    pub mailer: &'a dyn crate::mail::Mailer,
+    /// Outbound HTTP.
+    pub http: &'a dyn crate::net::HttpClient,
+    /// Where failures are logged.
+    pub log: fn(&str),
     /// The clock, read once for the request.
     pub now: Millis,
     /// Request headers.

@@ -24,6 +24,8 @@ pub mod cookies;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod mail;
+pub mod net;
 pub mod routes;
 pub mod session;
 pub mod store;
@@ -52,6 +54,12 @@ pub struct Host {
     pub clock: Box<dyn Clock>,
     /// Password hashing (inline, or on a thread pool natively).
     pub hasher: Box<dyn PasswordHasher>,
+    /// Outbound HTTP (mail APIs, webhooks).
+    pub http: Box<dyn net::HttpClient>,
+    /// Mail delivery, usually built from the configuration by [`mail::from_config`].
+    pub mailer: Box<dyn mail::Mailer>,
+    /// In-memory rate-limit counters (shared across the host's `Auth`s where it can).
+    pub rate_limit_memory: http::rate_limit::MemoryStore,
     /// Where failures are logged (never with secrets).
     pub log: fn(&str),
 }
@@ -148,6 +156,9 @@ impl Auth {
             secret: &self.secret,
             sql: self.host.sql.as_ref(),
             hasher: self.host.hasher.as_ref(),
+            mailer: self.host.mailer.as_ref(),
+            http: self.host.http.as_ref(),
+            log: self.host.log,
             now: self.host.clock.now_ms(),
             headers,
             query: query

@@ -7,6 +7,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+pub mod jwt;
 pub mod password;
 
 /// HMAC-SHA256 of `message` under `key`.

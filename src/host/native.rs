@@ -237,6 +237,9 @@ pub fn auth_for(settings: &Settings) -> Result<Auth, String> {
         kv: None,
         clock: Box::new(SystemClock),
         hasher: Box::new(BlockingHasher(settings.config.password.algorithm)),
+        http: Box::new(crate::net::NoHttp),
+        mailer: crate::mail::from_config(&settings.config.email, None, log)?,
+        rate_limit_memory: Default::default(),
         log,
     };
     Auth::new(settings.config.clone(), settings.secret.clone(), host)

@@ -409,6 +409,9 @@ async fn build() -> Result<Auth, String> {
         kv: Some(Box::new(SpinKv::new())),
         clock: Box::new(WasiClock),
         hasher: Box::new(InlineHasher(config.password.algorithm)),
+        http: Box::new(crate::net::NoHttp),
+        mailer: crate::mail::from_config(&config.email, None, log)?,
+        rate_limit_memory: Default::default(),
         log,
     };
     Auth::new(config, secret, host)

@@ -203,6 +203,9 @@ fn build(env: &Env) -> Result<Auth, String> {
             .map(|kv| Box::new(WorkersKv(kv)) as Box<dyn Kv>),
         clock: Box::new(JsClock),
         hasher: Box::new(InlineHasher(config.password.algorithm)),
+        http: Box::new(crate::net::NoHttp),
+        mailer: crate::mail::from_config(&config.email, None, log)?,
+        rate_limit_memory: Default::default(),
         log,
     };
     Auth::new(config, secret, host)

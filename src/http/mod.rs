@@ -14,6 +14,7 @@ use crate::routes::{email_password, misc, sessions, Reply};
 
 pub mod body;
 pub mod origin;
+pub mod rate_limit;
 mod router;
 
 pub use router::Route;

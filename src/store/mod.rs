@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod migrations;
 pub mod sessions;
 pub mod users;
+pub mod verifications;
 
 /// One SQLite value, as a driver binds or returns it.
 #[derive(Debug, Clone, PartialEq)]

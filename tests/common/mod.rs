@@ -276,6 +276,10 @@ impl InProcess {
             kv: None,
             clock: Box::new(clock.clone()),
             hasher: Box::new(InlineHasher(config.password.algorithm)),
+            http: Box::new(portcullis::net::NoHttp),
+            mailer: portcullis::mail::from_config(&config.email, None, |line| eprintln!("{line}"))
+                .unwrap(),
+            rate_limit_memory: Default::default(),
             log: |line| eprintln!("{line}"),
         };
         let auth = Auth::new(config, SECRET.to_owned(), host).unwrap();
