@@ -1,6 +1,16 @@
 //! Outbound HTTP, which the host provides: mail APIs and webhooks now, OAuth token exchange and
-//! JWKS later. The core builds requests and reads responses; the host sends them (hyper natively,
-//! `fetch` on Workers, Spin's outbound HTTP on Spin).
+//! JWKS later. The core builds requests and reads responses; the host sends them.
+//!
+//! One client per host, each in a module built only for its target:
+//! - native: [`native::HyperClient`], hyper 1 over tokio, TLS by rustls (`ring`, Mozilla's roots
+//!   from `webpki-roots`), plain http too (local webhooks);
+//! - Cloudflare Workers: [`worker::FetchClient`], the runtime's `fetch`;
+//! - Fermyon Spin: [`spin::SpinClient`], Spin's outbound HTTP (`wasi:http`), limited to the
+//!   `allowed_outbound_hosts` of `spin.toml`.
+//!
+//! Every client gives up after [`TIMEOUT`] and reads at most [`MAX_RESPONSE_BYTES`] of a body.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -20,5 +30,244 @@ pub struct NoHttp;
 impl HttpClient for NoHttp {
     async fn send(&self, _request: http::Request<Bytes>) -> Result<http::Response<Bytes>, String> {
         Err("outbound HTTP is not available on this host".to_owned())
+    }
+}
+
+/// How long a request may take, connection to last byte.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Response bodies longer than this are an error (mail APIs answer with a few hundred bytes).
+pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// The first of two futures to finish; the other is dropped.
+#[cfg(any(target_os = "wasi", test))]
+async fn race<T>(
+    a: impl std::future::Future<Output = T>,
+    b: impl std::future::Future<Output = T>,
+) -> T {
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    std::future::poll_fn(|cx| {
+        use std::task::Poll;
+        if let Poll::Ready(value) = a.as_mut().poll(cx) {
+            return Poll::Ready(value);
+        }
+        b.as_mut().poll(cx)
+    })
+    .await
+}
+
+/// The native client: hyper 1 (`hyper-util`'s pooled client, HTTP/1.1) over tokio, https through
+/// rustls with the `ring` provider and the `webpki-roots` trust anchors, http for local hooks.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native {
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full, Limited};
+    use hyper_rustls::HttpsConnector;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+    use super::{HttpClient, MAX_RESPONSE_BYTES, TIMEOUT};
+
+    /// Pooled HTTP/1.1 client. Build one per thread (per [`crate::Auth`]); it needs a tokio
+    /// runtime with time and IO enabled when it sends, not when it is built. Connections are
+    /// driven by tasks spawned on the runtime that sends, so the per-thread current-thread
+    /// runtimes of the native server each keep their own pool.
+    pub struct HyperClient {
+        client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+        timeout: Duration,
+    }
+
+    impl HyperClient {
+        /// A client with the default [`TIMEOUT`].
+        pub fn new() -> Result<HyperClient, String> {
+            HyperClient::with_timeout(TIMEOUT)
+        }
+
+        /// A client that gives up on a request after `timeout`.
+        pub fn with_timeout(timeout: Duration) -> Result<HyperClient, String> {
+            let mut http = HttpConnector::new();
+            http.enforce_http(false);
+            http.set_connect_timeout(Some(timeout));
+            http.set_nodelay(true);
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_provider_and_webpki_roots(std::sync::Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .map_err(|e| format!("TLS setup: {e}"))?
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http);
+            let client = Client::builder(TokioExecutor::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(Duration::from_secs(30))
+                .build(https);
+            Ok(HyperClient { client, timeout })
+        }
+    }
+
+    /// An error with its causes (`client error (Connect): tcp connect error: Connection refused`).
+    fn describe(error: &dyn std::error::Error) -> String {
+        let mut text = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+
+    #[async_trait(?Send)]
+    impl HttpClient for HyperClient {
+        async fn send(
+            &self,
+            request: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, String> {
+            let exchange = async {
+                let response = self
+                    .client
+                    .request(request.map(Full::new))
+                    .await
+                    .map_err(|e| describe(&e))?;
+                let (parts, body) = response.into_parts();
+                let body = Limited::new(body, MAX_RESPONSE_BYTES)
+                    .collect()
+                    .await
+                    .map_err(|e| format!("reading the response: {}", describe(&*e)))?
+                    .to_bytes();
+                Ok(http::Response::from_parts(parts, body))
+            };
+            match tokio::time::timeout(self.timeout, exchange).await {
+                Ok(result) => result,
+                Err(_) => Err(format!("no answer within {} s", self.timeout.as_secs_f32())),
+            }
+        }
+    }
+}
+
+/// The Workers client: the runtime's `fetch`, with an `AbortSignal.timeout`.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+pub mod worker {
+    use async_trait::async_trait;
+    use bytes::Bytes;
+
+    use super::{HttpClient, MAX_RESPONSE_BYTES, TIMEOUT};
+
+    /// `fetch` from inside the Worker. Workers count each call as a subrequest (50 per request
+    /// on the free plan).
+    pub struct FetchClient;
+
+    fn js_error(context: &str, e: worker::Error) -> String {
+        format!("{context}: {e}")
+    }
+
+    #[async_trait(?Send)]
+    impl HttpClient for FetchClient {
+        async fn send(
+            &self,
+            request: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, String> {
+            let (parts, body) = request.into_parts();
+            let headers = worker::Headers::new();
+            for (name, value) in &parts.headers {
+                let value = value
+                    .to_str()
+                    .map_err(|_| format!("header {name} is not text"))?;
+                headers
+                    .append(name.as_str(), value)
+                    .map_err(|e| js_error("request headers", e))?;
+            }
+            let mut init = worker::RequestInit::new();
+            init.with_method(worker::Method::from(parts.method.as_str().to_owned()))
+                .with_headers(headers);
+            if !body.is_empty() {
+                init.with_body(Some(js_sys::Uint8Array::from(&body[..]).into()));
+            }
+            let request = worker::Request::new_with_init(&parts.uri.to_string(), &init)
+                .map_err(|e| js_error("request", e))?;
+            let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(
+                TIMEOUT.as_millis() as u32,
+            ));
+            let mut response = worker::Fetch::Request(request)
+                .send_with_signal(&signal)
+                .await
+                .map_err(|e| js_error("fetch", e))?;
+            let mut builder = http::Response::builder().status(response.status_code());
+            for (name, value) in response.headers().entries() {
+                builder = builder.header(name, value);
+            }
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| js_error("reading the response", e))?;
+            if bytes.len() > MAX_RESPONSE_BYTES {
+                return Err(format!("response body over {MAX_RESPONSE_BYTES} bytes"));
+            }
+            builder
+                .body(Bytes::from(bytes))
+                .map_err(|e| format!("response: {e}"))
+        }
+    }
+}
+
+/// The Spin client: Spin's outbound HTTP (`wasi:http` through spin-sdk 6). Spin refuses hosts
+/// that `allowed_outbound_hosts` in `spin.toml` does not list.
+#[cfg(target_os = "wasi")]
+pub mod spin {
+    use async_trait::async_trait;
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full, Limited};
+
+    use super::{race, HttpClient, MAX_RESPONSE_BYTES, TIMEOUT};
+
+    /// Spin's outbound HTTP.
+    pub struct SpinClient;
+
+    #[async_trait(?Send)]
+    impl HttpClient for SpinClient {
+        async fn send(
+            &self,
+            request: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, String> {
+            let exchange = async {
+                let response = spin_sdk::http::send(request.map(Full::new))
+                    .await
+                    .map_err(|e| {
+                        format!("{e} (is the host in spin.toml's allowed_outbound_hosts?)")
+                    })?;
+                let (parts, body) = response.into_parts();
+                let body = Limited::new(body, MAX_RESPONSE_BYTES)
+                    .collect()
+                    .await
+                    .map_err(|e| format!("reading the response: {e}"))?
+                    .to_bytes();
+                Ok(http::Response::from_parts(parts, body))
+            };
+            let timeout = async {
+                spin_sdk::time::sleep(TIMEOUT).await;
+                Err(format!("no answer within {} s", TIMEOUT.as_secs()))
+            };
+            race(exchange, timeout).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn race_takes_the_first_future_to_finish() {
+        let slow = async {
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+            "slow"
+        };
+        assert_eq!(race(slow, async { "fast" }).await, "fast");
+        assert_eq!(race(async { "first" }, async { "second" }).await, "first");
     }
 }
