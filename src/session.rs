@@ -111,19 +111,10 @@ pub fn new_session(ctx: &Ctx, user_id: &str, dont_remember: bool) -> Session {
     }
 }
 
-/// The client IP from the configured headers: the first header holding exactly one valid IP
-/// (a list is not trusted: Better Auth's `getIPFromHeader` without trusted proxies).
+/// The client IP from the configured headers, as Better Auth's `getIP` finds and normalises it
+/// (see [`crate::ip::client_ip`]: one valid IP, IPv6 cut to its /64).
 pub fn client_ip(ctx: &Ctx) -> Option<String> {
-    let options = &ctx.config.advanced.ip_address;
-    if options.disable_ip_tracking {
-        return None;
-    }
-    options.ip_address_headers.iter().find_map(|name| {
-        let value = ctx.header(name)?;
-        let mut ips = value.split(',').map(str::trim).filter(|s| !s.is_empty());
-        let ip: std::net::IpAddr = ips.next()?.parse().ok()?;
-        ips.next().is_none().then(|| ip.to_string())
-    })
+    crate::ip::client_ip(ctx.headers, &ctx.config.advanced.ip_address)
 }
 
 /// Sets `session_token`, `dont_remember` and the cookie cache for a new or refreshed session.

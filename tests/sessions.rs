@@ -294,11 +294,18 @@ fn migrations_leave_a_better_auth_database_as_it_is() {
         runtime.block_on(sql.query(portcullis::Statement::new("SELECT type, name, sql FROM sqlite_master WHERE tbl_name NOT IN ('d1_migrations', 'sqlite_sequence') ORDER BY name", vec![]))).unwrap()
     };
     let server = InProcess::with_sql(sql, None);
-    // The one addition is wrangler's `d1_migrations` bookkeeping table.
+    // The additions are wrangler's `d1_migrations` bookkeeping table and Better Auth's own
+    // `rateLimit` table, as Better Auth's migration creates it for rateLimit.storage "database".
+    let (rate_limit, after): (Vec<_>, Vec<_>) = schema_of(&server)
+        .into_iter()
+        .partition(|row| matches!(&row[1], Value::Text(name) if name.contains("rateLimit")));
     assert_eq!(
-        schema_of(&server),
-        before,
+        after, before,
         "no table, column or index of Better Auth's added or changed"
+    );
+    assert_eq!(
+        rate_limit[0][2],
+        Value::Text(r#"CREATE TABLE "rateLimit" ("id" text not null primary key, "key" text not null unique, "count" integer not null, "lastRequest" bigint not null)"#.into())
     );
     let users = server.sql_rows(r#"SELECT COUNT(*) FROM "user""#, vec![]);
     assert_eq!(users[0][0], Value::Integer(1), "no data touched");

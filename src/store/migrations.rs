@@ -8,10 +8,16 @@
 use super::{Sql, SqlError, Statement, Value};
 
 /// `(file name, SQL)` of every migration, in order.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_better_auth_core.sql",
-    include_str!("../../migrations/0001_better_auth_core.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_better_auth_core.sql",
+        include_str!("../../migrations/0001_better_auth_core.sql"),
+    ),
+    (
+        "0002_rate_limit.sql",
+        include_str!("../../migrations/0002_rate_limit.sql"),
+    ),
+];
 
 /// Applies the migrations not yet recorded; returns the names applied. Each migration and its
 /// record are one transaction.
