@@ -5,9 +5,18 @@
 #   scripts/client-suite.sh native    cargo build --release; target/release/portcullis (PORT, default 3999)
 #   scripts/client-suite.sh worker    scripts/build-worker.sh; wrangler dev in workerd (PORT, default 8787)
 #
+# Mail: tests/client/mail-sink.mjs is started first (a local HTTP server appending each POSTed mail as a JSON
+# line to $STATE/mail.log); the server's webhook mailer posts to it and the tests read that file (env
+# MAIL_LOG, tests/client/mail.mjs).
+#
 # Environment:
 #   PORT                  port to serve on (the server's baseURL is http://127.0.0.1:$PORT)
-#   PORTCULLIS_CONFIG     JSON options passed to the server (default: none)
+#   PORTCULLIS_CONFIG     JSON options passed to the server. Unset: change-email and delete-user enabled,
+#                         mail to the sink:
+#                           {"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},
+#                            "email":{"provider":"webhook","webhookUrl":"<sink URL>"}}
+#                         Set (even empty): used as given, with @MAIL_SINK_URL@ replaced by the sink's URL.
+#   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
 #   READY_TIMEOUT         seconds to wait for GET /api/auth/ok (default 60 native, 180 worker)
 #   SKIP_BUILD=1          use the existing build (target/release/portcullis or build/worker)
 #   KEEP_SERVER_LOG=1     print the server log even when the suite passes
@@ -39,6 +48,8 @@ WRANGLER="$ROOT/tests/client/node_modules/.bin/wrangler"
 STATE="$(mktemp -d "${TMPDIR:-/tmp}/portcullis-suite.XXXXXX")"
 LOG="$STATE/server.log"
 SERVER_PID=""
+SINK_PID=""
+MAIL_LOG="$STATE/mail.log"
 
 say() { echo "client-suite[$MODE]: $*" >&2; }
 
@@ -65,10 +76,29 @@ stop_server() {
   SERVER_PID=""
 }
 
+stop_sink() {
+  [[ -n "$SINK_PID" ]] || return 0
+  kill -TERM -- "-$SINK_PID" 2>/dev/null || kill -TERM "$SINK_PID" 2>/dev/null || true
+  for _ in $(seq 1 30); do
+    kill -0 "$SINK_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$SINK_PID" 2>/dev/null || true
+  wait "$SINK_PID" 2>/dev/null || true
+  SINK_PID=""
+}
+
 cleanup() {
   local status=$?
   stop_server
-  if [[ $status -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then show_log; fi
+  stop_sink
+  if [[ $status -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then
+    show_log
+    if [[ -s "$MAIL_LOG" ]]; then
+      echo "----- captured mail ($MAIL_LOG, last 50 lines) -----" >&2
+      tail -n 50 "$MAIL_LOG" >&2
+    fi
+  fi
   rm -rf "$STATE"
   exit "$status"
 }
@@ -98,6 +128,40 @@ start() {
   set +m
 }
 
+# The mail sink, in its own process group too; it prints its URL once it listens.
+: >"$MAIL_LOG"
+set -m
+env -u PORT MAIL_LOG="$MAIL_LOG" node "$ROOT/tests/client/mail-sink.mjs" "$MAIL_LOG" \
+  >"$STATE/mail-sink.out" 2>&1 </dev/null &
+SINK_PID=$!
+set +m
+SINK_URL=""
+for _ in $(seq 1 100); do
+  SINK_URL=$(grep -o -m1 'http://[^[:space:]"]*' "$STATE/mail-sink.out" 2>/dev/null || true)
+  [[ -n "$SINK_URL" ]] && break
+  if ! kill -0 "$SINK_PID" 2>/dev/null; then
+    cat "$STATE/mail-sink.out" >&2
+    say "the mail sink (tests/client/mail-sink.mjs) exited during start-up"
+    exit 1
+  fi
+  sleep 0.1
+done
+[[ -n "$SINK_URL" ]] || { cat "$STATE/mail-sink.out" >&2; say "the mail sink printed no URL within 10 s"; exit 1; }
+say "mail sink on $SINK_URL (writing $MAIL_LOG)"
+
+if [[ -z "${PORTCULLIS_CONFIG+set}" ]]; then
+  PORTCULLIS_CONFIG='{"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},"email":{"provider":"webhook","webhookUrl":"@MAIL_SINK_URL@"}}'
+fi
+PORTCULLIS_CONFIG=${PORTCULLIS_CONFIG//@MAIL_SINK_URL@/$SINK_URL}
+# What account.test.mjs should expect of /delete-user under this configuration.
+if [[ -z "${DELETE_USER:-}" ]]; then
+  DELETE_USER=$(node -e '
+    let c = {};
+    try { c = JSON.parse(process.argv[1] || "{}") || {}; } catch {}
+    const d = (c.user && c.user.deleteUser) || {};
+    console.log(!d.enabled ? "off" : d.sendDeleteAccountVerification ? "verify" : "on");' "$PORTCULLIS_CONFIG")
+fi
+
 case "$MODE" in
   native)
     if [[ -z "${SKIP_BUILD:-}" ]]; then
@@ -110,7 +174,7 @@ case "$MODE" in
     start env -C "$STATE" \
       DATABASE_URL="$STATE/portcullis.db" PORT="$PORT" \
       BETTER_AUTH_SECRET="$SECRET" BETTER_AUTH_URL="$BASE_URL" \
-      PORTCULLIS_CONFIG="${PORTCULLIS_CONFIG:-}" BETTER_AUTH_TRUSTED_ORIGINS= \
+      PORTCULLIS_CONFIG="$PORTCULLIS_CONFIG" BETTER_AUTH_TRUSTED_ORIGINS= \
       "$BIN"
     ;;
   worker)
@@ -130,7 +194,7 @@ case "$MODE" in
     say "starting wrangler dev on $BASE_URL"
     # Every variable the Worker reads is given here, so a developer's .dev.vars cannot leak in.
     vars=(--var "BETTER_AUTH_SECRET:$SECRET" --var "BETTER_AUTH_URL:$BASE_URL"
-      --var "BETTER_AUTH_TRUSTED_ORIGINS:" --var "PORTCULLIS_CONFIG:${PORTCULLIS_CONFIG:-}")
+      --var "BETTER_AUTH_TRUSTED_ORIGINS:" --var "PORTCULLIS_CONFIG:$PORTCULLIS_CONFIG")
     start "$WRANGLER" dev --local --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
       --show-interactive-dev-session=false --live-reload=false "${vars[@]}"
     ;;
@@ -160,7 +224,8 @@ if [[ $# -eq 0 ]]; then
 fi
 start_ms=$(date +%s%3N)
 set +e
-(cd tests/client && AUTH_BASE_URL="$BASE_URL" node --test "$@")
+(cd tests/client && AUTH_BASE_URL="$BASE_URL" MAIL_LOG="$MAIL_LOG" PORTCULLIS=1 DELETE_USER="$DELETE_USER" \
+  node --test "$@")
 status=$?
 set -e
 say "node --test exited with $status after $(($(date +%s%3N) - start_ms)) ms"

@@ -23,5 +23,9 @@ scripts/client-suite.sh native
 step "official client against the Worker in workerd"
 scripts/client-suite.sh worker
 
+step "rate limiting on, native and in workerd (builds from the steps above)"
+SKIP_BUILD=1 scripts/ratelimit-suite.sh native
+SKIP_BUILD=1 scripts/ratelimit-suite.sh worker
+
 step "live interoperability with Better Auth 1.7.25"
 scripts/interop.sh

@@ -26,6 +26,8 @@ pub enum ApiError {
     Uncoded(StatusCode, Cow<'static, str>),
     /// 404 with an empty body and no content type: unknown route or wrong method.
     NotFound,
+    /// 404 with an empty body but a JSON content type: a route whose feature is off.
+    NotFoundJson,
     /// A storage or host failure; the detail is kept for the host's log, never sent.
     Internal(String),
 }
@@ -72,7 +74,7 @@ impl ApiError {
             ApiError::Coded(status, ..) | ApiError::Uncoded(status, _) => *status,
             ApiError::Validation(_) | ApiError::InvalidJson => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NotFoundJson => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,7 +87,7 @@ impl ApiError {
             ApiError::InvalidJson => Some("BAD_REQUEST"),
             ApiError::UnsupportedMediaType(_) => Some("UNSUPPORTED_MEDIA_TYPE"),
             ApiError::Internal(_) => Some("INTERNAL_SERVER_ERROR"),
-            ApiError::Uncoded(..) | ApiError::NotFound => None,
+            ApiError::Uncoded(..) | ApiError::NotFound | ApiError::NotFoundJson => None,
         }
     }
 
@@ -103,7 +105,7 @@ impl ApiError {
                 "Content-Type \"{kind}\" is not allowed. Allowed types: application/x-www-form-urlencoded, application/json"
             ),
             ApiError::Internal(_) => "Internal Server Error".to_owned(),
-            ApiError::NotFound => return None,
+            ApiError::NotFound | ApiError::NotFoundJson => return None,
         };
         #[derive(serde::Serialize)]
         struct Body<'a> {

@@ -10,8 +10,8 @@
 //! in `host/`: Cloudflare Workers (D1 + KV, `wasm32-unknown-unknown`), Fermyon Spin (SQLite + KV,
 //! `wasm32-wasip2`) and a native server (rusqlite, hyper) for local work and self-hosting.
 //!
-//! What it does not do (yet): social sign-in, plugins, email flows and rate limiting; see the
-//! README for the list.
+//! What it does not do (yet): social sign-in, plugins and email flows; see the README for the
+//! list.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -24,6 +24,7 @@ pub mod cookies;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod ip;
 pub mod mail;
 pub mod net;
 pub mod routes;
@@ -73,6 +74,7 @@ pub struct Auth {
     trusted: TrustedOrigins,
     base_origin: String,
     host: Host,
+    rate_limiter: http::rate_limit::Limiter,
 }
 
 /// Secrets shorter than this are refused: Better Auth asks for at least 32 characters.
@@ -94,6 +96,7 @@ impl Auth {
         })?;
         let mut trusted = vec![base_origin.clone()];
         trusted.extend(config.trusted_origins.iter().cloned());
+        let rate_limiter = http::rate_limit::Limiter::new(&config, host.kv.is_some())?;
         Ok(Auth {
             cookies: AuthCookies::new(&config),
             trusted: TrustedOrigins(trusted),
@@ -101,7 +104,16 @@ impl Auth {
             config,
             secret,
             host,
+            rate_limiter,
         })
+    }
+
+    /// Adds rate-limit rules (plugins): checked in order, before Better Auth's special rules.
+    pub fn add_rate_limit_rules(
+        &mut self,
+        rules: impl IntoIterator<Item = http::rate_limit::Rule>,
+    ) {
+        self.rate_limiter.add_rules(rules);
     }
 
     /// The options in force.
@@ -118,6 +130,12 @@ impl Auth {
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path();
+        // Counted before routing, as Better Auth counts every path (unknown ones too).
+        if self.rate_limiter.enabled() {
+            if let Some(response) = self.rate_limit(path, &parts.headers).await {
+                return response;
+            }
+        }
         let Some(relative) = path
             .strip_prefix(self.config.base_path.as_str())
             .filter(|p| p.starts_with('/'))
@@ -141,6 +159,20 @@ impl Auth {
             (self.host.log)(&format!("{} {}: {detail}", parts.method, relative));
         }
         http::respond(ctx, outcome)
+    }
+
+    async fn rate_limit(&self, path: &str, headers: &::http::HeaderMap) -> Option<Response<Bytes>> {
+        let host = &self.host;
+        let storage = http::rate_limit::Storage {
+            sql: host.sql.as_ref(),
+            kv: host.kv.as_deref(),
+            memory: &host.rate_limit_memory,
+            log: host.log,
+        };
+        let now = host.clock.now_ms();
+        self.rate_limiter
+            .check(&self.config, &storage, now, path, headers)
+            .await
     }
 
     fn context<'a>(&'a self, headers: &'a ::http::HeaderMap, query: Option<&str>) -> Ctx<'a> {

@@ -40,6 +40,8 @@ fn run() -> Result<(), String> {
             ))
         }
     }
+    // Build one server up front so a configuration error stops us before we claim to serve.
+    drop(native::auth_for(&settings, Default::default())?);
     let listener = TcpListener::bind(settings.address)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.address))?;
     eprintln!(

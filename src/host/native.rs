@@ -228,8 +228,12 @@ impl Settings {
     }
 }
 
-/// Builds an [`Auth`] over a SQLite file for this thread.
-pub fn auth_for(settings: &Settings) -> Result<Auth, String> {
+/// Builds an [`Auth`] over a SQLite file for this thread; `rate_limit_memory` is the process's
+/// one in-memory rate-limit store, shared by every thread's `Auth`.
+pub fn auth_for(
+    settings: &Settings,
+    rate_limit_memory: crate::http::rate_limit::MemoryStore,
+) -> Result<Auth, String> {
     let sql = SqliteSql::open(&settings.database)
         .map_err(|e| format!("{}: {e}", settings.database.display()))?;
     let host = Host {
@@ -237,9 +241,14 @@ pub fn auth_for(settings: &Settings) -> Result<Auth, String> {
         kv: None,
         clock: Box::new(SystemClock),
         hasher: Box::new(BlockingHasher(settings.config.password.algorithm)),
-        http: Box::new(crate::net::NoHttp),
-        mailer: crate::mail::from_config(&settings.config.email, None, log)?,
-        rate_limit_memory: Default::default(),
+        http: Box::new(crate::net::native::HyperClient::new()?),
+        // RESEND_API_KEY is read here, not kept in Settings, so it never appears in its Debug.
+        mailer: crate::mail::from_config(
+            &settings.config.email,
+            std::env::var("RESEND_API_KEY").ok(),
+            log,
+        )?,
+        rate_limit_memory,
         log,
     };
     Auth::new(settings.config.clone(), settings.secret.clone(), host)
@@ -261,13 +270,16 @@ pub fn migrate(settings: &Settings) -> Result<Vec<&'static str>, String> {
 pub fn serve(settings: Settings, listener: TcpListener) -> Result<(), String> {
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let mut threads = Vec::new();
+    // One in-memory rate-limit store for the process, so the limit holds across threads.
+    let rate_limit_memory = crate::http::rate_limit::MemoryStore::default();
     // Fail before spawning if the database cannot be opened; each thread opens its own.
-    drop(auth_for(&settings)?);
+    drop(auth_for(&settings, rate_limit_memory.clone())?);
     for _ in 0..settings.threads.max(1) {
         let listener = listener.try_clone().map_err(|e| e.to_string())?;
         let settings = settings.clone();
+        let rate_limit_memory = rate_limit_memory.clone();
         threads.push(std::thread::spawn(move || {
-            serve_thread(auth_for(&settings)?, listener)
+            serve_thread(auth_for(&settings, rate_limit_memory)?, listener)
         }));
     }
     for thread in threads {

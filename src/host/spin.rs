@@ -409,8 +409,16 @@ async fn build() -> Result<Auth, String> {
         kv: Some(Box::new(SpinKv::new())),
         clock: Box::new(WasiClock),
         hasher: Box::new(InlineHasher(config.password.algorithm)),
-        http: Box::new(crate::net::NoHttp),
-        mailer: crate::mail::from_config(&config.email, None, log)?,
+        http: Box::new(crate::net::spin::SpinClient),
+        // The variable is read only when Resend is chosen: one host call fewer per request.
+        mailer: crate::mail::from_config(
+            &config.email,
+            match config.email.provider {
+                crate::config::MailProvider::Resend => var("resend_api_key").await?,
+                _ => None,
+            },
+            log,
+        )?,
         rate_limit_memory: Default::default(),
         log,
     };

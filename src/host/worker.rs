@@ -203,12 +203,19 @@ fn build(env: &Env) -> Result<Auth, String> {
             .map(|kv| Box::new(WorkersKv(kv)) as Box<dyn Kv>),
         clock: Box::new(JsClock),
         hasher: Box::new(InlineHasher(config.password.algorithm)),
-        http: Box::new(crate::net::NoHttp),
-        mailer: crate::mail::from_config(&config.email, None, log)?,
-        rate_limit_memory: Default::default(),
+        http: Box::new(crate::net::worker::FetchClient),
+        // A secret (`wrangler secret put RESEND_API_KEY`) or, locally, .dev.vars.
+        mailer: crate::mail::from_config(&config.email, var(env, "RESEND_API_KEY"), log)?,
+        rate_limit_memory: RATE_LIMIT_MEMORY.with(Clone::clone),
         log,
     };
     Auth::new(config, secret, host)
+}
+
+thread_local! {
+    /// The isolate's in-memory rate-limit counters: an `Auth` is built per request, the store
+    /// lives as long as the isolate (so memory rate limiting is per isolate, approximate).
+    static RATE_LIMIT_MEMORY: crate::http::rate_limit::MemoryStore = Default::default();
 }
 
 /// The fetch event: every request goes through [`Auth::handle`].

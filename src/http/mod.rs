@@ -10,7 +10,7 @@ use http::{header, HeaderValue, Method, Response, StatusCode};
 
 use crate::context::Ctx;
 use crate::error::ApiError;
-use crate::routes::{email_password, misc, sessions, Reply};
+use crate::routes::{email_password, email_verification, misc, password, sessions, user, Reply};
 
 pub mod body;
 pub mod origin;
@@ -32,7 +32,7 @@ pub async fn dispatch(
     ctx: &mut Ctx<'_>,
     site: &Site<'_>,
     method: &Method,
-    route: Route,
+    route: Route<'_>,
     raw_body: &[u8],
 ) -> Result<Reply, ApiError> {
     let body = if *method == Method::POST {
@@ -44,7 +44,7 @@ pub async fn dispatch(
     if route.is_form() {
         origin::check_form(ctx.headers, site.trusted, site.base_origin)?;
     }
-    if *method != Method::GET {
+    if *method != Method::GET || route.checks_query_callback() {
         origin::check_callback_urls(body.as_ref(), ctx.query_param("callbackURL"), site.trusted)?;
     }
     match route {
@@ -58,6 +58,20 @@ pub async fn dispatch(
         Route::RevokeSession => sessions::revoke_session(ctx, &body).await,
         Route::RevokeSessions => sessions::revoke_sessions(ctx).await,
         Route::RevokeOtherSessions => sessions::revoke_other_sessions(ctx).await,
+        Route::UpdateUser => user::update_user(ctx, &body).await,
+        Route::UpdateSession => user::update_session(ctx, &body).await,
+        Route::ChangeEmail => user::change_email(ctx, &body).await,
+        Route::DeleteUser => user::delete_user(ctx, &body).await,
+        Route::DeleteUserCallback => user::delete_user_callback(ctx).await,
+        Route::ChangePassword => password::change_password(ctx, &body).await,
+        Route::VerifyPassword => password::verify_password(ctx, &body).await,
+        Route::RequestPasswordReset => password::request_password_reset(ctx, &body).await,
+        Route::ResetPasswordCallback(token) => password::reset_password_callback(ctx, token).await,
+        Route::ResetPassword => password::reset_password(ctx, &body).await,
+        Route::SendVerificationEmail => {
+            email_verification::send_verification_email(ctx, &body).await
+        }
+        Route::VerifyEmail => email_verification::verify_email(ctx).await,
     }
 }
 
@@ -80,6 +94,7 @@ pub fn respond(ctx: Ctx<'_>, outcome: Result<Reply, ApiError>) -> Response<Bytes
             }
             return finish(ctx, response);
         }
+        Err(ApiError::NotFoundJson) => (StatusCode::NOT_FOUND, Some(JSON), Bytes::new()),
         Err(error) => match error.body() {
             Some(json) => (error.status(), Some(JSON), Bytes::from(json)),
             None => (error.status(), None, Bytes::new()),

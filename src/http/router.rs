@@ -7,7 +7,7 @@ use crate::error::ApiError;
 
 /// A core endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub enum Route<'a> {
     /// `POST /sign-up/email`
     SignUpEmail,
     /// `POST /sign-in/email`
@@ -28,11 +28,35 @@ pub enum Route {
     Ok,
     /// `GET /error`
     Error,
+    /// `POST /update-user`
+    UpdateUser,
+    /// `POST /update-session`
+    UpdateSession,
+    /// `POST /change-email`
+    ChangeEmail,
+    /// `POST /delete-user`
+    DeleteUser,
+    /// `GET /delete-user/callback`
+    DeleteUserCallback,
+    /// `POST /change-password`
+    ChangePassword,
+    /// `POST /verify-password`
+    VerifyPassword,
+    /// `POST /request-password-reset`
+    RequestPasswordReset,
+    /// `GET /reset-password/:token`
+    ResetPasswordCallback(&'a str),
+    /// `POST /reset-password`
+    ResetPassword,
+    /// `POST /send-verification-email`
+    SendVerificationEmail,
+    /// `GET /verify-email`
+    VerifyEmail,
 }
 
-impl Route {
+impl<'a> Route<'a> {
     /// The endpoint for a method and a path relative to the base path (`/sign-in/email`).
-    pub fn find(method: &Method, path: &str) -> Result<Route, ApiError> {
+    pub fn find(method: &Method, path: &'a str) -> Result<Route<'a>, ApiError> {
         let (route, allowed) = match path {
             "/sign-up/email" => (Route::SignUpEmail, Method::POST),
             "/sign-in/email" => (Route::SignInEmail, Method::POST),
@@ -49,7 +73,24 @@ impl Route {
             "/revoke-other-sessions" => (Route::RevokeOtherSessions, Method::POST),
             "/ok" => (Route::Ok, Method::GET),
             "/error" => (Route::Error, Method::GET),
-            _ => return Err(ApiError::NotFound),
+            "/update-user" => (Route::UpdateUser, Method::POST),
+            "/update-session" => (Route::UpdateSession, Method::POST),
+            "/change-email" => (Route::ChangeEmail, Method::POST),
+            "/delete-user" => (Route::DeleteUser, Method::POST),
+            "/delete-user/callback" => (Route::DeleteUserCallback, Method::GET),
+            "/change-password" => (Route::ChangePassword, Method::POST),
+            "/verify-password" => (Route::VerifyPassword, Method::POST),
+            "/request-password-reset" => (Route::RequestPasswordReset, Method::POST),
+            "/reset-password" => (Route::ResetPassword, Method::POST),
+            "/send-verification-email" => (Route::SendVerificationEmail, Method::POST),
+            "/verify-email" => (Route::VerifyEmail, Method::GET),
+            other => match other
+                .strip_prefix("/reset-password/")
+                .filter(|t| !t.is_empty() && !t.contains('/'))
+            {
+                Some(token) => (Route::ResetPasswordCallback(token), Method::GET),
+                None => return Err(ApiError::NotFound),
+            },
         };
         if *method == allowed {
             Ok(route)
@@ -61,6 +102,14 @@ impl Route {
     /// Endpoints guarded by Better Auth's `formCsrfMiddleware`.
     pub fn is_form(self) -> bool {
         matches!(self, Route::SignUpEmail | Route::SignInEmail)
+    }
+
+    /// GET endpoints whose `?callbackURL=` Better Auth validates (`originCheck`).
+    pub fn checks_query_callback(self) -> bool {
+        matches!(
+            self,
+            Route::VerifyEmail | Route::ResetPasswordCallback(_) | Route::DeleteUserCallback
+        )
     }
 }
 

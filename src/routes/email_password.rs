@@ -14,6 +14,7 @@ use crate::crypto::generate_id;
 use crate::crypto::password::{self, dummy_hash};
 use crate::error::ApiError;
 use crate::http::body::{is_email, js_length, Validator};
+use crate::routes::email_verification::send_verification_mail;
 use crate::session::{new_session, set_session_cookie};
 use crate::store::accounts;
 use crate::store::users::{self, User};
@@ -46,7 +47,7 @@ pub async fn sign_up(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
     let email = v.email("email");
     let password = v.nonempty_string("password");
     let image = v.opt_string("image");
-    v.opt_string("callbackURL");
+    let callback_url = v.opt_string("callbackURL");
     let remember_me = v.opt_bool("rememberMe");
     v.finish()?;
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
@@ -93,6 +94,14 @@ pub async fn sign_up(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
         });
     }
 
+    let send_on_sign_up = ctx
+        .config
+        .email_verification
+        .send_on_sign_up
+        .unwrap_or(options.require_email_verification);
+    if send_on_sign_up && ctx.mailer.enabled() {
+        send_verification_mail(ctx, &user, callback_url).await;
+    }
     if let Some(session) = &session {
         set_session_cookie(ctx, session, &user, Some(dont_remember));
     }
@@ -140,6 +149,9 @@ pub async fn sign_in(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
         return Err(ApiError::INVALID_EMAIL_OR_PASSWORD);
     }
     if ctx.config.email_and_password.require_email_verification && !record.email_verified {
+        if ctx.mailer.enabled() && ctx.config.email_verification.send_on_sign_in {
+            send_verification_mail(ctx, &record, callback_url).await;
+        }
         return Err(ApiError::EMAIL_NOT_VERIFIED);
     }
 

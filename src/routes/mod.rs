@@ -7,8 +7,11 @@ use serde::Serialize;
 use crate::error::ApiError;
 
 pub mod email_password;
+pub mod email_verification;
 pub mod misc;
+pub mod password;
 pub mod sessions;
+pub mod user;
 
 /// What an endpoint answers (besides the cookies and headers it left in the context).
 #[derive(Debug, Clone, PartialEq)]
@@ -26,4 +29,98 @@ pub fn json<T: Serialize>(value: &T) -> Result<Reply, ApiError> {
     serde_json::to_string(value)
         .map(Reply::Json)
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `<baseURL><basePath>`: where links in mail point (Better Auth's `ctx.context.baseURL`).
+pub fn api_base(ctx: &crate::context::Ctx) -> String {
+    format!("{}{}", ctx.config.base_url, ctx.config.base_path)
+}
+
+/// Renders and sends one mail. A delivery failure is logged, not answered: the endpoints that
+/// send mail answer the same whether or not an address exists, and a failing provider must not
+/// turn into an oracle for that.
+pub async fn send_mail(
+    ctx: &crate::context::Ctx<'_>,
+    kind: crate::mail::MailKind,
+    to: &str,
+    url: &str,
+    token: &str,
+) {
+    let mail = crate::mail::render(
+        kind,
+        to,
+        url,
+        token,
+        &ctx.config.app_name,
+        &ctx.config.email.templates,
+    );
+    if let Err(error) = ctx.mailer.send(&mail, ctx.http).await {
+        (ctx.log)(&format!("mail ({}) not sent: {error}", kind.as_str()));
+    }
+}
+
+/// `callbackURL` resolved against the base URL's origin (`new URL(callbackURL, baseURL)`), with
+/// `params` set in its query, as Better Auth builds its redirects.
+pub fn redirect_url(
+    ctx: &crate::context::Ctx,
+    callback_url: &str,
+    params: &[(&str, &str)],
+) -> String {
+    let absolute = if crate::urls::origin(callback_url).is_some() {
+        callback_url.to_owned()
+    } else {
+        let origin = crate::urls::origin(&ctx.config.base_url).unwrap_or_default();
+        if callback_url.starts_with('/') {
+            format!("{origin}{callback_url}")
+        } else {
+            format!("{origin}/{callback_url}")
+        }
+    };
+    append_query(&absolute, params)
+}
+
+/// Sets `params` in a URL's query (replacing same-named ones), keeping its fragment last.
+pub fn append_query(url: &str, params: &[(&str, &str)]) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let (path, query) = before_fragment
+        .split_once('?')
+        .unwrap_or((before_fragment, ""));
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| !params.iter().any(|(p, _)| p == k))
+        .collect();
+    pairs.extend(
+        params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let mut out = format!("{path}?{query}");
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_set_as_url_search_params_does() {
+        assert_eq!(
+            append_query("http://x.test/reset", &[("token", "abc")]),
+            "http://x.test/reset?token=abc"
+        );
+        assert_eq!(
+            append_query("/v?a=1&token=old#top", &[("token", "n w")]),
+            "/v?a=1&token=n+w#top"
+        );
+    }
 }

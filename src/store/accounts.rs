@@ -25,3 +25,31 @@ pub fn update_password(account_id: &str, password_hash: &str, now: Millis) -> St
         vec![password_hash.into(), to_iso(now).into(), account_id.into()],
     )
 }
+
+/// The credential account of a user: `(account id, password hash)`. One round trip.
+pub async fn find_credential(
+    sql: &dyn super::Sql,
+    user_id: &str,
+) -> Result<Option<(String, Option<String>)>, super::SqlError> {
+    let rows = sql
+        .query(Statement::new(
+            r#"SELECT "id", "password" FROM "account" WHERE "userId" = ? AND "providerId" = 'credential' LIMIT 1"#,
+            vec![user_id.into()],
+        ))
+        .await?;
+    rows.into_iter()
+        .next()
+        .map(|row| {
+            let mut cols = super::Cols::new(row);
+            Ok((cols.text()?, cols.opt_text()?))
+        })
+        .transpose()
+}
+
+/// Deletes every account of a user.
+pub fn delete_for_user(user_id: &str) -> Statement {
+    Statement::new(
+        r#"DELETE FROM "account" WHERE "userId" = ?"#,
+        vec![user_id.into()],
+    )
+}

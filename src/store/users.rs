@@ -109,3 +109,52 @@ pub async fn email_exists(sql: &dyn Sql, email: &str) -> Result<bool, SqlError> 
         .await?;
     Ok(!rows.is_empty())
 }
+
+/// The user with this id. One round trip.
+pub async fn find_by_id(sql: &dyn Sql, id: &str) -> Result<Option<User>, SqlError> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        user_columns!(),
+        r#" FROM "user" u WHERE u."id" = ? LIMIT 1"#
+    );
+    let rows = sql.query(Statement::new(SQL, vec![id.into()])).await?;
+    rows.into_iter()
+        .next()
+        .map(|row| User::from_cols(&mut Cols::new(row)))
+        .transpose()
+}
+
+/// The user with this (lower-cased) email. One round trip.
+pub async fn find_by_email(sql: &dyn Sql, email: &str) -> Result<Option<User>, SqlError> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        user_columns!(),
+        r#" FROM "user" u WHERE u."email" = ? LIMIT 1"#
+    );
+    let rows = sql.query(Statement::new(SQL, vec![email.into()])).await?;
+    rows.into_iter()
+        .next()
+        .map(|row| User::from_cols(&mut Cols::new(row)))
+        .transpose()
+}
+
+/// Writes a user's name, image, email and verification flag as they are in `user`.
+pub fn update(user: &User) -> Statement {
+    Statement::new(
+        r#"UPDATE "user" SET "name" = ?, "image" = ?, "email" = ?, "emailVerified" = ?, "updatedAt" = ? WHERE "id" = ?"#,
+        vec![
+            user.name.clone().into(),
+            user.image.clone().into(),
+            user.email.clone().into(),
+            user.email_verified.into(),
+            crate::time::to_iso(user.updated_at).into(),
+            user.id.clone().into(),
+        ],
+    )
+}
+
+/// Deletes a user (sessions and accounts go with it: the caller batches their deletes too, as
+/// foreign-key cascades are off on some hosts).
+pub fn delete(id: &str) -> Statement {
+    Statement::new(r#"DELETE FROM "user" WHERE "id" = ?"#, vec![id.into()])
+}

@@ -157,7 +157,16 @@ impl Response {
 
     /// A `Cookie` header carrying every non-empty cookie this response set.
     pub fn cookie_header(&self) -> String {
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        self.cookie_header_over("")
+    }
+
+    /// `earlier` (a Cookie header) updated with what this response set or expired.
+    pub fn cookie_header_over(&self, earlier: &str) -> String {
+        let mut pairs: Vec<(String, String)> = earlier
+            .split("; ")
+            .filter_map(|p| p.split_once('='))
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect();
         for cookie in self.set_cookies() {
             let pair = cookie.split(';').next().unwrap_or("");
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -239,11 +248,48 @@ impl TestClock {
     }
 }
 
+/// Keeps every mail instead of sending it (in-process tests; the client suites capture real
+/// webhook deliveries instead).
+#[derive(Clone, Default)]
+pub struct CapturedMail(pub Rc<std::cell::RefCell<Vec<portcullis::mail::Mail>>>);
+
+#[async_trait::async_trait(?Send)]
+impl portcullis::mail::Mailer for CapturedMail {
+    async fn send(
+        &self,
+        mail: &portcullis::mail::Mail,
+        _http: &dyn portcullis::net::HttpClient,
+    ) -> Result<(), String> {
+        self.0.borrow_mut().push(mail.clone());
+        Ok(())
+    }
+}
+
+impl CapturedMail {
+    /// The mails sent to `to`, oldest first.
+    pub fn to(&self, to: &str) -> Vec<portcullis::mail::Mail> {
+        self.0
+            .borrow()
+            .iter()
+            .filter(|m| m.to == to)
+            .cloned()
+            .collect()
+    }
+
+    /// The last mail sent to `to`.
+    pub fn last(&self, to: &str) -> portcullis::mail::Mail {
+        self.to(to)
+            .pop()
+            .unwrap_or_else(|| panic!("no mail to {to}"))
+    }
+}
+
 /// An in-process server: the test owns the clock and counts SQL round trips.
 pub struct InProcess {
     pub auth: Auth,
     pub sql: Rc<CountingSql<SqliteSql>>,
     pub clock: TestClock,
+    pub mail: CapturedMail,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -271,14 +317,14 @@ impl InProcess {
             .unwrap();
         let sql = Rc::new(CountingSql::new(sql));
         let clock = TestClock(Rc::new(Cell::new(RECORDED_NOW)));
+        let mail = CapturedMail::default();
         let host = Host {
             sql: Box::new(sql.clone()),
             kv: None,
             clock: Box::new(clock.clone()),
             hasher: Box::new(InlineHasher(config.password.algorithm)),
             http: Box::new(portcullis::net::NoHttp),
-            mailer: portcullis::mail::from_config(&config.email, None, |line| eprintln!("{line}"))
-                .unwrap(),
+            mailer: Box::new(mail.clone()),
             rate_limit_memory: Default::default(),
             log: |line| eprintln!("{line}"),
         };
@@ -287,6 +333,7 @@ impl InProcess {
             auth,
             sql,
             clock,
+            mail,
             runtime,
         }
     }
