@@ -196,7 +196,7 @@ case "$MODE" in
     vars=(--var "BETTER_AUTH_SECRET:$SECRET" --var "BETTER_AUTH_URL:$BASE_URL"
       --var "BETTER_AUTH_TRUSTED_ORIGINS:" --var "PORTCULLIS_CONFIG:$PORTCULLIS_CONFIG")
     start "$WRANGLER" dev --local --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
-      --show-interactive-dev-session=false --live-reload=false "${vars[@]}"
+      --show-interactive-dev-session=false --live-reload=false --inspector-port "$((PORT + 10000))" "${vars[@]}"
     ;;
 esac
 
