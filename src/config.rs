@@ -40,6 +40,8 @@ pub struct Config {
     pub rate_limit: RateLimitOptions,
     /// Mail delivery (Portcullis' own option: Better Auth takes callbacks instead).
     pub email: EmailDelivery,
+    /// The static-site gate (Portcullis' own option): serve a site only to signed-in users.
+    pub gate: GateOptions,
 }
 
 impl Default for Config {
@@ -57,6 +59,7 @@ impl Default for Config {
             user: UserOptions::default(),
             rate_limit: RateLimitOptions::default(),
             email: EmailDelivery::default(),
+            gate: GateOptions::default(),
         }
     }
 }
@@ -384,6 +387,83 @@ pub struct TemplateOverride {
     pub text: Option<String>,
 }
 
+/// `gate` (Portcullis): fronting a static site. Off by default; see `src/gate.rs`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct GateOptions {
+    /// On or off. Off: paths outside `basePath` answer 404, as without a gate.
+    pub enabled: bool,
+    /// Paths that need a session: globs where `*` matches within one path segment and `**`
+    /// across segments (`/**` is the whole site).
+    pub protect: Vec<String>,
+    /// Paths served without a session, even when `protect` matches them (public wins).
+    pub public: Vec<String>,
+    /// Where the site comes from: an origin URL the host fetches (`https://upstream.example`).
+    /// `null`: the Worker's `ASSETS` binding on Workers; natively and on Spin it is required.
+    pub origin: Option<String>,
+    /// Request header that carries the user id upstream (any incoming copy is removed first).
+    pub user_id_header: String,
+    /// Request header that carries the user's email upstream, if any.
+    pub email_header: Option<String>,
+    /// Who may pass besides having a session.
+    pub rules: GateRules,
+    /// Where the built-in pages (sign-in, sign-up, ...) are served.
+    pub pages_path: String,
+    /// CSS variables of the built-in pages.
+    pub theme: GateTheme,
+}
+
+impl Default for GateOptions {
+    fn default() -> Self {
+        GateOptions {
+            enabled: false,
+            protect: vec!["/**".to_owned()],
+            public: vec!["/public/**".to_owned()],
+            origin: None,
+            user_id_header: "x-portcullis-user-id".to_owned(),
+            email_header: None,
+            rules: GateRules::default(),
+            pages_path: "/_auth".to_owned(),
+            theme: GateTheme::default(),
+        }
+    }
+}
+
+/// `gate.rules`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct GateRules {
+    /// The user's email must be at exactly this domain (`example.com`; no subdomains).
+    pub email_domain: Option<String>,
+    /// The user's email must be verified.
+    pub email_verified: bool,
+}
+
+/// `gate.theme`: CSS values (colours, lengths) for the pages' variables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct GateTheme {
+    /// Buttons and links (`--pc-accent`).
+    pub accent: String,
+    /// Page background (`--pc-background`).
+    pub background: String,
+    /// Text (`--pc-foreground`).
+    pub foreground: String,
+    /// Corner radius of fields and buttons (`--pc-radius`).
+    pub radius: String,
+}
+
+impl Default for GateTheme {
+    fn default() -> Self {
+        GateTheme {
+            accent: "#2563eb".to_owned(),
+            background: "#ffffff".to_owned(),
+            foreground: "#111111".to_owned(),
+            radius: "6px".to_owned(),
+        }
+    }
+}
+
 impl Config {
     /// Whether rate limiting is on (see [`RateLimitOptions::enabled`]).
     pub fn rate_limit_enabled(&self) -> bool {
@@ -443,6 +523,30 @@ mod tests {
             config.trusted_origins,
             ["https://a.example.com", "https://b.example.com"]
         );
+    }
+
+    #[test]
+    fn gate_options_default_to_off_and_parse_in_camel_case() {
+        let config = Config::default();
+        assert!(!config.gate.enabled);
+        assert_eq!(config.gate.protect, ["/**"]);
+        assert_eq!(config.gate.public, ["/public/**"]);
+        assert_eq!(config.gate.pages_path, "/_auth");
+        let config = Config::from_json(
+            r##"{"gate":{"enabled":true,"origin":"http://127.0.0.1:9000","userIdHeader":"x-user","emailHeader":"x-email","rules":{"emailDomain":"example.com","emailVerified":true},"theme":{"accent":"#ff0000"}}}"##,
+        )
+        .unwrap();
+        assert!(config.gate.enabled);
+        assert_eq!(config.gate.origin.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(config.gate.email_header.as_deref(), Some("x-email"));
+        assert_eq!(
+            config.gate.rules.email_domain.as_deref(),
+            Some("example.com")
+        );
+        assert!(config.gate.rules.email_verified);
+        assert_eq!(config.gate.theme.accent, "#ff0000");
+        assert_eq!(config.gate.theme.radius, "6px");
+        assert!(Config::from_json(r#"{"gate":{"protected":["/**"]}}"#).is_err());
     }
 
     #[test]

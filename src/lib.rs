@@ -10,8 +10,11 @@
 //! in `host/`: Cloudflare Workers (D1 + KV, `wasm32-unknown-unknown`), Fermyon Spin (SQLite + KV,
 //! `wasm32-wasip2`) and a native server (rusqlite, hyper) for local work and self-hosting.
 //!
-//! What it does not do (yet): social sign-in, plugins and email flows; see the README for the
-//! list.
+//! With `gate.enabled`, the same handler also fronts a static site ([`gate`]): requests under
+//! `gate.pagesPath` get the built-in sign-in pages, and every other path outside the API is
+//! served from the site only to signed-in users.
+//!
+//! What it does not do (yet): social sign-in and plugins; see the README for the list.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -23,6 +26,7 @@ pub mod context;
 pub mod cookies;
 pub mod crypto;
 pub mod error;
+pub mod gate;
 pub mod http;
 pub mod ip;
 pub mod mail;
@@ -57,6 +61,9 @@ pub struct Host {
     pub hasher: Box<dyn PasswordHasher>,
     /// Outbound HTTP (mail APIs, webhooks).
     pub http: Box<dyn net::HttpClient>,
+    /// Where the static-site gate fetches the site (`gate.origin` through outbound HTTP, or the
+    /// Worker's `ASSETS` binding). `None` without a gate; with one, gated requests answer 500.
+    pub upstream: Option<Box<dyn net::Upstream>>,
     /// Mail delivery, usually built from the configuration by [`mail::from_config`].
     pub mailer: Box<dyn mail::Mailer>,
     /// In-memory rate-limit counters (shared across the host's `Auth`s where it can).
@@ -75,6 +82,7 @@ pub struct Auth {
     base_origin: String,
     host: Host,
     rate_limiter: http::rate_limit::Limiter,
+    gate: Option<gate::Gate>,
 }
 
 /// Secrets shorter than this are refused: Better Auth asks for at least 32 characters.
@@ -97,7 +105,13 @@ impl Auth {
         let mut trusted = vec![base_origin.clone()];
         trusted.extend(config.trusted_origins.iter().cloned());
         let rate_limiter = http::rate_limit::Limiter::new(&config, host.kv.is_some())?;
+        let gate = if config.gate.enabled {
+            Some(gate::Gate::new(&config.gate, &config.base_path)?)
+        } else {
+            None
+        };
         Ok(Auth {
+            gate,
             cookies: AuthCookies::new(&config),
             trusted: TrustedOrigins(trusted),
             base_origin,
@@ -127,7 +141,39 @@ impl Auth {
     }
 
     /// Answers one request. Never panics on input and never fails: every problem is a status.
+    ///
+    /// Under `basePath`: the API. With the gate on, under `gate.pagesPath`: the built-in pages;
+    /// anywhere else: the gate. With the gate off, paths outside the API are 404.
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if let Some(gate) = &self.gate {
+            let path = request.uri().path();
+            if !gate::is_under(path, self.config.base_path.trim_end_matches('/')) {
+                let (parts, body) = request.into_parts();
+                if gate.is_pages_path(parts.uri.path()) {
+                    let site = gate::pages::Site {
+                        gate,
+                        config: &self.config,
+                        trusted: &self.trusted.0,
+                    };
+                    return gate::pages::serve(&site, &InProcessApi(self), &parts, &body).await;
+                }
+                let mut ctx = self.context(&parts.headers, parts.uri.query());
+                return gate
+                    .guard(
+                        &mut ctx,
+                        self.host.upstream.as_deref(),
+                        &self.base_origin,
+                        &parts,
+                        body,
+                    )
+                    .await;
+            }
+        }
+        self.api(request).await
+    }
+
+    /// The API: rate limit, routing, origin checks, endpoint.
+    async fn api(&self, request: Request<Bytes>) -> Response<Bytes> {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path();
         // Counted before routing, as Better Auth counts every path (unknown ones too).
@@ -200,5 +246,15 @@ impl Auth {
             set_cookies: Vec::new(),
             response_headers: Vec::new(),
         }
+    }
+}
+
+/// The API as the gate's pages call it: in process, through the same checks as over HTTP.
+struct InProcessApi<'a>(&'a Auth);
+
+#[async_trait::async_trait(?Send)]
+impl gate::Api for InProcessApi<'_> {
+    async fn call(&self, request: Request<Bytes>) -> Response<Bytes> {
+        self.0.api(request).await
     }
 }

@@ -23,6 +23,22 @@ pub trait HttpClient {
     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, String>;
 }
 
+/// Where the static-site gate fetches the site from (`gate.origin` through the host's outbound
+/// HTTP, or the Worker's `ASSETS` binding). The request's URI is absolute; redirects are not
+/// followed (the browser sees them), and a body may be up to [`MAX_UPSTREAM_BYTES`].
+#[async_trait(?Send)]
+pub trait Upstream {
+    /// Fetches `request`; `Err` for a transport failure, never for an HTTP error status.
+    async fn fetch(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, String>;
+}
+
+/// How long the gate waits for its upstream.
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest upstream body the gate passes on: 25 MiB, the size limit of one Workers static
+/// asset. Responses are buffered whole (the core answers with `Response<Bytes>`).
+pub const MAX_UPSTREAM_BYTES: usize = 25 << 20;
+
 /// A client for hosts that have no outbound HTTP: every request fails.
 pub struct NoHttp;
 
@@ -79,6 +95,7 @@ pub mod native {
     pub struct HyperClient {
         client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
         timeout: Duration,
+        limit: usize,
     }
 
     impl HyperClient {
@@ -105,7 +122,43 @@ pub mod native {
                 .pool_timer(TokioTimer::new())
                 .pool_idle_timeout(Duration::from_secs(30))
                 .build(https);
-            Ok(HyperClient { client, timeout })
+            Ok(HyperClient {
+                client,
+                timeout,
+                limit: MAX_RESPONSE_BYTES,
+            })
+        }
+
+        /// The gate's upstream client: [`super::UPSTREAM_TIMEOUT`], bodies up to
+        /// [`super::MAX_UPSTREAM_BYTES`].
+        pub fn upstream() -> Result<HyperClient, String> {
+            let mut client = HyperClient::with_timeout(super::UPSTREAM_TIMEOUT)?;
+            client.limit = super::MAX_UPSTREAM_BYTES;
+            Ok(client)
+        }
+
+        async fn exchange(
+            &self,
+            request: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, String> {
+            let exchange = async {
+                let response = self
+                    .client
+                    .request(request.map(Full::new))
+                    .await
+                    .map_err(|e| describe(&e))?;
+                let (parts, body) = response.into_parts();
+                let body = Limited::new(body, self.limit)
+                    .collect()
+                    .await
+                    .map_err(|e| format!("reading the response: {}", describe(&*e)))?
+                    .to_bytes();
+                Ok(http::Response::from_parts(parts, body))
+            };
+            match tokio::time::timeout(self.timeout, exchange).await {
+                Ok(result) => result,
+                Err(_) => Err(format!("no answer within {} s", self.timeout.as_secs_f32())),
+            }
         }
     }
 
@@ -127,24 +180,18 @@ pub mod native {
             &self,
             request: http::Request<Bytes>,
         ) -> Result<http::Response<Bytes>, String> {
-            let exchange = async {
-                let response = self
-                    .client
-                    .request(request.map(Full::new))
-                    .await
-                    .map_err(|e| describe(&e))?;
-                let (parts, body) = response.into_parts();
-                let body = Limited::new(body, MAX_RESPONSE_BYTES)
-                    .collect()
-                    .await
-                    .map_err(|e| format!("reading the response: {}", describe(&*e)))?
-                    .to_bytes();
-                Ok(http::Response::from_parts(parts, body))
-            };
-            match tokio::time::timeout(self.timeout, exchange).await {
-                Ok(result) => result,
-                Err(_) => Err(format!("no answer within {} s", self.timeout.as_secs_f32())),
-            }
+            self.exchange(request).await
+        }
+    }
+
+    /// hyper never follows redirects, so the upstream's own 3xx reach the browser.
+    #[async_trait(?Send)]
+    impl super::Upstream for HyperClient {
+        async fn fetch(
+            &self,
+            request: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, String> {
+            self.exchange(request).await
         }
     }
 }
@@ -165,51 +212,119 @@ pub mod worker {
         format!("{context}: {e}")
     }
 
+    /// The request as a Workers `RequestInit` (method, headers, body), and its URL.
+    fn init(
+        request: http::Request<Bytes>,
+        redirect: worker::RequestRedirect,
+    ) -> Result<(String, worker::RequestInit), String> {
+        let (parts, body) = request.into_parts();
+        let headers = worker::Headers::new();
+        for (name, value) in &parts.headers {
+            let value = value
+                .to_str()
+                .map_err(|_| format!("header {name} is not text"))?;
+            headers
+                .append(name.as_str(), value)
+                .map_err(|e| js_error("request headers", e))?;
+        }
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::from(parts.method.as_str().to_owned()))
+            .with_headers(headers)
+            .with_redirect(redirect);
+        if !body.is_empty() {
+            init.with_body(Some(js_sys::Uint8Array::from(&body[..]).into()));
+        }
+        Ok((parts.uri.to_string(), init))
+    }
+
+    async fn read(
+        mut response: worker::Response,
+        limit: usize,
+    ) -> Result<http::Response<Bytes>, String> {
+        let mut builder = http::Response::builder().status(response.status_code());
+        for (name, value) in response.headers().entries() {
+            builder = builder.header(name, value);
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| js_error("reading the response", e))?;
+        if bytes.len() > limit {
+            return Err(format!("response body over {limit} bytes"));
+        }
+        builder
+            .body(Bytes::from(bytes))
+            .map_err(|e| format!("response: {e}"))
+    }
+
+    fn timeout_signal(timeout: std::time::Duration) -> worker::AbortSignal {
+        worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(
+            timeout.as_millis() as u32,
+        ))
+    }
+
     #[async_trait(?Send)]
     impl HttpClient for FetchClient {
         async fn send(
             &self,
             request: http::Request<Bytes>,
         ) -> Result<http::Response<Bytes>, String> {
-            let (parts, body) = request.into_parts();
-            let headers = worker::Headers::new();
-            for (name, value) in &parts.headers {
-                let value = value
-                    .to_str()
-                    .map_err(|_| format!("header {name} is not text"))?;
-                headers
-                    .append(name.as_str(), value)
-                    .map_err(|e| js_error("request headers", e))?;
-            }
-            let mut init = worker::RequestInit::new();
-            init.with_method(worker::Method::from(parts.method.as_str().to_owned()))
-                .with_headers(headers);
-            if !body.is_empty() {
-                init.with_body(Some(js_sys::Uint8Array::from(&body[..]).into()));
-            }
-            let request = worker::Request::new_with_init(&parts.uri.to_string(), &init)
-                .map_err(|e| js_error("request", e))?;
-            let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(
-                TIMEOUT.as_millis() as u32,
-            ));
-            let mut response = worker::Fetch::Request(request)
-                .send_with_signal(&signal)
+            let (url, init) = init(request, worker::RequestRedirect::Follow)?;
+            let request =
+                worker::Request::new_with_init(&url, &init).map_err(|e| js_error("request", e))?;
+            let response = worker::Fetch::Request(request)
+                .send_with_signal(&timeout_signal(TIMEOUT))
                 .await
                 .map_err(|e| js_error("fetch", e))?;
-            let mut builder = http::Response::builder().status(response.status_code());
-            for (name, value) in response.headers().entries() {
-                builder = builder.header(name, value);
-            }
-            let bytes = response
-                .bytes()
+            read(response, MAX_RESPONSE_BYTES).await
+        }
+    }
+
+    /// The gate's origin mode on Workers: `fetch` with `redirect: "manual"`, so the origin's
+    /// redirects reach the browser.
+    pub struct FetchUpstream;
+
+    #[async_trait(?Send)]
+    impl super::Upstream for FetchUpstream {
+        async fn fetch(
+            &self,
+            request: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, String> {
+            let (url, init) = init(request, worker::RequestRedirect::Manual)?;
+            let request =
+                worker::Request::new_with_init(&url, &init).map_err(|e| js_error("request", e))?;
+            let response = worker::Fetch::Request(request)
+                .send_with_signal(&timeout_signal(super::UPSTREAM_TIMEOUT))
                 .await
-                .map_err(|e| js_error("reading the response", e))?;
-            if bytes.len() > MAX_RESPONSE_BYTES {
-                return Err(format!("response body over {MAX_RESPONSE_BYTES} bytes"));
-            }
-            builder
-                .body(Bytes::from(bytes))
-                .map_err(|e| format!("response: {e}"))
+                .map_err(|e| js_error("fetch", e))?;
+            read(response, super::MAX_UPSTREAM_BYTES).await
+        }
+    }
+
+    /// The Worker's static assets (`[assets] binding = "ASSETS"` in wrangler.toml): the binding
+    /// answers from the path of the URL; no subrequest is counted.
+    pub struct AssetsUpstream(pub worker::Fetcher);
+
+    #[async_trait(?Send)]
+    impl super::Upstream for AssetsUpstream {
+        async fn fetch(
+            &self,
+            request: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, String> {
+            use http_body_util::BodyExt;
+            let (url, init) = init(request, worker::RequestRedirect::Manual)?;
+            let response = self
+                .0
+                .fetch(url, Some(init))
+                .await
+                .map_err(|e| js_error("ASSETS", e))?;
+            let (parts, body) = response.into_parts();
+            let body = http_body_util::Limited::new(body, super::MAX_UPSTREAM_BYTES)
+                .collect()
+                .await
+                .map_err(|e| format!("reading the asset: {e}"))?
+                .to_bytes();
+            Ok(http::Response::from_parts(parts, body))
         }
     }
 }
@@ -227,31 +342,48 @@ pub mod spin {
     /// Spin's outbound HTTP.
     pub struct SpinClient;
 
+    async fn exchange(
+        request: http::Request<Bytes>,
+        limit: usize,
+        timeout: std::time::Duration,
+    ) -> Result<http::Response<Bytes>, String> {
+        let exchange = async {
+            let response = spin_sdk::http::send(request.map(Full::new))
+                .await
+                .map_err(|e| format!("{e} (is the host in spin.toml's allowed_outbound_hosts?)"))?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, limit)
+                .collect()
+                .await
+                .map_err(|e| format!("reading the response: {e}"))?
+                .to_bytes();
+            Ok(http::Response::from_parts(parts, body))
+        };
+        let timeout = async {
+            spin_sdk::time::sleep(timeout).await;
+            Err(format!("no answer within {} s", timeout.as_secs()))
+        };
+        race(exchange, timeout).await
+    }
+
     #[async_trait(?Send)]
     impl HttpClient for SpinClient {
         async fn send(
             &self,
             request: http::Request<Bytes>,
         ) -> Result<http::Response<Bytes>, String> {
-            let exchange = async {
-                let response = spin_sdk::http::send(request.map(Full::new))
-                    .await
-                    .map_err(|e| {
-                        format!("{e} (is the host in spin.toml's allowed_outbound_hosts?)")
-                    })?;
-                let (parts, body) = response.into_parts();
-                let body = Limited::new(body, MAX_RESPONSE_BYTES)
-                    .collect()
-                    .await
-                    .map_err(|e| format!("reading the response: {e}"))?
-                    .to_bytes();
-                Ok(http::Response::from_parts(parts, body))
-            };
-            let timeout = async {
-                spin_sdk::time::sleep(TIMEOUT).await;
-                Err(format!("no answer within {} s", TIMEOUT.as_secs()))
-            };
-            race(exchange, timeout).await
+            exchange(request, MAX_RESPONSE_BYTES, TIMEOUT).await
+        }
+    }
+
+    /// `wasi:http` outgoing requests do not follow redirects, so the origin's reach the browser.
+    #[async_trait(?Send)]
+    impl super::Upstream for SpinClient {
+        async fn fetch(
+            &self,
+            request: http::Request<Bytes>,
+        ) -> Result<http::Response<Bytes>, String> {
+            exchange(request, super::MAX_UPSTREAM_BYTES, super::UPSTREAM_TIMEOUT).await
         }
     }
 }

@@ -236,12 +236,24 @@ pub fn auth_for(
 ) -> Result<Auth, String> {
     let sql = SqliteSql::open(&settings.database)
         .map_err(|e| format!("{}: {e}", settings.database.display()))?;
+    let gate = &settings.config.gate;
+    let upstream: Option<Box<dyn crate::net::Upstream>> = match (gate.enabled, &gate.origin) {
+        (false, _) => None,
+        (true, Some(_)) => Some(Box::new(crate::net::native::HyperClient::upstream()?)),
+        (true, None) => {
+            return Err(
+                "gate.origin is required natively: the URL the gate fetches the site from (e.g. http://127.0.0.1:8080)"
+                    .to_owned(),
+            )
+        }
+    };
     let host = Host {
         sql: Box::new(sql),
         kv: None,
         clock: Box::new(SystemClock),
         hasher: Box::new(BlockingHasher(settings.config.password.algorithm)),
         http: Box::new(crate::net::native::HyperClient::new()?),
+        upstream,
         // RESEND_API_KEY is read here, not kept in Settings, so it never appears in its Debug.
         mailer: crate::mail::from_config(
             &settings.config.email,

@@ -404,12 +404,19 @@ async fn build() -> Result<Auth, String> {
     let secret = var("better_auth_secret").await?.ok_or(
         "better_auth_secret is not set (spin up --variable better_auth_secret=… or SPIN_VARIABLE_BETTER_AUTH_SECRET)",
     )?;
+    let gate = &config.gate;
+    if gate.enabled && gate.origin.is_none() {
+        return Err("gate.origin is required on Spin (the URL the gate fetches the site from; list it in allowed_outbound_hosts)".to_owned());
+    }
     let host = Host {
         sql: Box::new(SpinSql::new()),
         kv: Some(Box::new(SpinKv::new())),
         clock: Box::new(WasiClock),
         hasher: Box::new(InlineHasher(config.password.algorithm)),
         http: Box::new(crate::net::spin::SpinClient),
+        upstream: gate
+            .enabled
+            .then(|| Box::new(crate::net::spin::SpinClient) as Box<dyn crate::net::Upstream>),
         // The variable is read only when Resend is chosen: one host call fewer per request.
         mailer: crate::mail::from_config(
             &config.email,

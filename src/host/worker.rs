@@ -1,7 +1,9 @@
 //! The Cloudflare Workers host: D1 for SQL, Workers KV for secondary storage, the JavaScript
 //! clock, and the fetch event. Bindings and variables are named in `wrangler.toml`:
 //! `DB` (D1), `KV` (KV namespace, optional), `BETTER_AUTH_SECRET` (a secret), `BETTER_AUTH_URL`,
-//! `BETTER_AUTH_TRUSTED_ORIGINS` and `PORTCULLIS_CONFIG` (JSON options) as variables.
+//! `BETTER_AUTH_TRUSTED_ORIGINS` and `PORTCULLIS_CONFIG` (JSON options) as variables, and, for
+//! the static-site gate without `gate.origin`, `ASSETS` (Workers Static Assets, with
+//! `run_worker_first = true` so every request reaches the Worker).
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -195,6 +197,16 @@ fn build(env: &Env) -> Result<Auth, String> {
     let secret = var(env, "BETTER_AUTH_SECRET")
         .ok_or("BETTER_AUTH_SECRET is not set (wrangler secret put BETTER_AUTH_SECRET)")?;
     let db = env.d1("DB").map_err(|e| format!("D1 binding DB: {e}"))?;
+    let upstream: Option<Box<dyn crate::net::Upstream>> = if !config.gate.enabled {
+        None
+    } else if config.gate.origin.is_some() {
+        Some(Box::new(crate::net::worker::FetchUpstream))
+    } else {
+        // Without the binding the gate answers 500 and logs why.
+        env.assets("ASSETS")
+            .ok()
+            .map(|assets| Box::new(crate::net::worker::AssetsUpstream(assets)) as _)
+    };
     let host = Host {
         sql: Box::new(D1Sql(db)),
         kv: env
@@ -204,6 +216,7 @@ fn build(env: &Env) -> Result<Auth, String> {
         clock: Box::new(JsClock),
         hasher: Box::new(InlineHasher(config.password.algorithm)),
         http: Box::new(crate::net::worker::FetchClient),
+        upstream,
         // A secret (`wrangler secret put RESEND_API_KEY`) or, locally, .dev.vars.
         mailer: crate::mail::from_config(&config.email, var(env, "RESEND_API_KEY"), log)?,
         rate_limit_memory: RATE_LIMIT_MEMORY.with(Clone::clone),

@@ -302,6 +302,22 @@ impl InProcess {
     }
 
     pub fn with_sql(sql: SqliteSql, config_json: Option<&str>) -> InProcess {
+        InProcess::with_parts(sql, config_json, None)
+    }
+
+    /// With an upstream for the static-site gate.
+    pub fn with_upstream(
+        config_json: Option<&str>,
+        upstream: Box<dyn portcullis::net::Upstream>,
+    ) -> InProcess {
+        InProcess::with_parts(SqliteSql::memory().unwrap(), config_json, Some(upstream))
+    }
+
+    fn with_parts(
+        sql: SqliteSql,
+        config_json: Option<&str>,
+        upstream: Option<Box<dyn portcullis::net::Upstream>>,
+    ) -> InProcess {
         let mut config = config_json
             .map(|j| Config::from_json(j).unwrap())
             .unwrap_or_default();
@@ -324,6 +340,7 @@ impl InProcess {
             clock: Box::new(clock.clone()),
             hasher: Box::new(InlineHasher(config.password.algorithm)),
             http: Box::new(portcullis::net::NoHttp),
+            upstream,
             mailer: Box::new(mail.clone()),
             rate_limit_memory: Default::default(),
             log: |line| eprintln!("{line}"),
