@@ -29,3 +29,9 @@ SKIP_BUILD=1 scripts/ratelimit-suite.sh worker
 
 step "live interoperability with Better Auth 1.7.25"
 scripts/interop.sh
+
+step "real browser against the gate in workerd (reuses the Worker build from above)"
+SKIP_BUILD=1 scripts/browser-suite.sh
+
+step "Worker gzip size against budgets/worker-gzip-bytes (reuses the Worker build)"
+SKIP_BUILD=1 scripts/check-worker-size.sh
