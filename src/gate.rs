@@ -108,25 +108,7 @@ impl Glob {
 
 /// `*` matches any run of characters (the segment has no `/`).
 fn segment_matches(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+    crate::urls::wildcard_match(pattern, text, false)
 }
 
 /// The path as the gate judges it: each segment percent-decoded, runs of `/` collapsed, a
@@ -614,15 +596,9 @@ impl Gate {
             return Ok(Ok(current.user));
         }
         if current.source == Source::CookieCache {
-            let fresh = session::current(
-                ctx,
-                Read {
-                    disable_cookie_cache: true,
-                    disable_refresh: false,
-                },
-            )
-            .await
-            .map_err(|e| format!("{e:?}"))?;
+            let fresh = session::current(ctx, Read::AUTHORITATIVE)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
             return Ok(match fresh {
                 None => Err(Denial::SignIn),
                 Some(c) if passes_rules(&self.rules, &c.user) => Ok(c.user),

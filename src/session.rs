@@ -224,6 +224,15 @@ pub struct Read {
     pub disable_refresh: bool,
 }
 
+impl Read {
+    /// The read sensitive endpoints make (Better Auth's `getAuthoritativeSessionFromCtx`): from
+    /// the database, so a revoked session that the cookie cache still vouches for is refused.
+    pub const AUTHORITATIVE: Read = Read {
+        disable_cookie_cache: true,
+        disable_refresh: false,
+    };
+}
+
 /// The current session, as `GET /get-session` finds it, with the cookies that read sets.
 ///
 /// Round trips: 0 when the cookie cache answers; 1 otherwise; 2 when the session is expired (it

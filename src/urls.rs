@@ -127,10 +127,16 @@ pub fn matches_origin_pattern(url: &str, pattern: &str, allow_relative: bool) ->
 
 /// `*` matches any run of characters, `?` one character.
 fn glob(pattern: &str, text: &str) -> bool {
+    wildcard_match(pattern, text, true)
+}
+
+/// Wildcard matching without backtracking blow-up: `*` matches any run of characters and, when
+/// `question_mark` is set, `?` matches one character (otherwise `?` is literal).
+pub fn wildcard_match(pattern: &str, text: &str, question_mark: bool) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && p[pi] != '*' && ((question_mark && p[pi] == '?') || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
         } else if pi < p.len() && p[pi] == '*' {

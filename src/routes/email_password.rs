@@ -15,20 +15,10 @@ use crate::crypto::password::{self, dummy_hash};
 use crate::error::ApiError;
 use crate::http::body::{is_email, js_length, Validator};
 use crate::routes::email_verification::send_verification_mail;
+use crate::routes::password::check_new_password;
 use crate::session::{new_session, set_session_cookie};
 use crate::store::accounts;
 use crate::store::users::{self, User};
-
-fn check_password_length(ctx: &Ctx, password: &str) -> Result<(), ApiError> {
-    let length = js_length(password);
-    if length < ctx.config.email_and_password.min_password_length {
-        return Err(ApiError::PASSWORD_TOO_SHORT);
-    }
-    if length > ctx.config.email_and_password.max_password_length {
-        return Err(ApiError::PASSWORD_TOO_LONG);
-    }
-    Ok(())
-}
 
 #[derive(Serialize)]
 struct SignUp<'a> {
@@ -53,7 +43,7 @@ pub async fn sign_up(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
         return Err(ApiError::Validation("[body] Invalid input".into()));
     };
-    check_password_length(ctx, password)?;
+    check_new_password(ctx, password)?;
     let email = email.to_lowercase();
 
     let user = User {

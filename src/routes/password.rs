@@ -35,7 +35,8 @@ const CREDENTIAL_ACCOUNT_NOT_FOUND: ApiError = ApiError::Coded(
     "Credential account not found",
 );
 
-fn check_new_password(ctx: &Ctx, password: &str) -> Result<(), ApiError> {
+/// The length rule every new password passes (8 to 128 UTF-16 units by default).
+pub fn check_new_password(ctx: &Ctx, password: &str) -> Result<(), ApiError> {
     let length = js_length(password);
     if length < ctx.config.email_and_password.min_password_length {
         return Err(ApiError::PASSWORD_TOO_SHORT);
@@ -75,14 +76,7 @@ pub async fn change_password(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<
     let (Some(new_password), Some(current_password)) = (new_password, current_password) else {
         return Err(ApiError::Validation("[body] Invalid input".into()));
     };
-    let current = session::require(
-        ctx,
-        Read {
-            disable_cookie_cache: true,
-            disable_refresh: false,
-        },
-    )
-    .await?;
+    let current = session::require(ctx, Read::AUTHORITATIVE).await?;
     check_new_password(ctx, new_password)?;
     let account_id = check_password(ctx, &current.user.id, current_password).await?;
     let hash = ctx.hasher.hash(new_password).await;
@@ -113,14 +107,7 @@ pub async fn verify_password(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<
     let mut v = Validator::new(body);
     let password = v.string("password");
     v.finish()?;
-    let current = session::require(
-        ctx,
-        Read {
-            disable_cookie_cache: true,
-            disable_refresh: false,
-        },
-    )
-    .await?;
+    let current = session::require(ctx, Read::AUTHORITATIVE).await?;
     check_password(ctx, &current.user.id, password.unwrap_or_default()).await?;
     Ok(Reply::Json(r#"{"status":true}"#.to_owned()))
 }

@@ -35,18 +35,6 @@ pub async fn list_sessions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     json(&sessions)
 }
 
-/// The authoritative session for sensitive work: always read from the database.
-async fn sensitive(ctx: &mut Ctx<'_>) -> Result<session::Current, ApiError> {
-    session::require(
-        ctx,
-        Read {
-            disable_cookie_cache: true,
-            disable_refresh: false,
-        },
-    )
-    .await
-}
-
 const STATUS_TRUE: &str = r#"{"status":true}"#;
 
 /// `POST /revoke-session {token}`: deletes one of the user's own sessions (unknown tokens, and
@@ -56,7 +44,7 @@ pub async fn revoke_session(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<R
     let token = v.string("token");
     v.finish()?;
     let token = token.unwrap_or_default();
-    let current = sensitive(ctx).await?;
+    let current = session::require(ctx, Read::AUTHORITATIVE).await?;
     ctx.sql
         .query(store::delete_by_token_for_user(token, &current.user.id))
         .await?;
@@ -68,7 +56,7 @@ pub async fn revoke_session(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<R
 
 /// `POST /revoke-sessions`: deletes every session of the user, this one included.
 pub async fn revoke_sessions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let current = sensitive(ctx).await?;
+    let current = session::require(ctx, Read::AUTHORITATIVE).await?;
     ctx.sql
         .query(store::delete_for_user(&current.user.id))
         .await?;
@@ -78,7 +66,7 @@ pub async fn revoke_sessions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST /revoke-other-sessions`: deletes every session of the user but this one.
 pub async fn revoke_other_sessions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let current = sensitive(ctx).await?;
+    let current = session::require(ctx, Read::AUTHORITATIVE).await?;
     ctx.sql
         .query(store::delete_others_for_user(
             &current.user.id,

@@ -101,14 +101,7 @@ pub async fn change_email(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Rep
     let new_email = v.email("newEmail");
     let callback_url = v.opt_string("callbackURL");
     v.finish()?;
-    let current = session::require(
-        ctx,
-        Read {
-            disable_cookie_cache: true,
-            disable_refresh: false,
-        },
-    )
-    .await?;
+    let current = session::require(ctx, Read::AUTHORITATIVE).await?;
     if !ctx.config.user.change_email.enabled {
         return Err(ApiError::Coded(
             http::StatusCode::BAD_REQUEST,
@@ -185,14 +178,7 @@ pub async fn delete_user(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Repl
     let password = v.opt_string("password");
     let token = v.opt_string("token");
     v.finish()?;
-    let current = session::require(
-        ctx,
-        Read {
-            disable_cookie_cache: true,
-            disable_refresh: false,
-        },
-    )
-    .await?;
+    let current = session::require(ctx, Read::AUTHORITATIVE).await?;
     if !ctx.config.user.delete_user.enabled {
         return Err(ApiError::NotFoundJson);
     }
@@ -262,15 +248,7 @@ pub async fn delete_user_callback(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> 
         ));
     };
     let callback_url = ctx.query_param("callbackURL").map(str::to_owned);
-    let Some(current) = session::current(
-        ctx,
-        Read {
-            disable_cookie_cache: true,
-            disable_refresh: false,
-        },
-    )
-    .await?
-    else {
+    let Some(current) = session::current(ctx, Read::AUTHORITATIVE).await? else {
         return Err(ApiError::Coded(
             http::StatusCode::NOT_FOUND,
             "FAILED_TO_GET_USER_INFO",
