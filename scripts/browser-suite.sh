@@ -23,7 +23,9 @@
 # Exits with the suite's status; wrangler (its whole process group) is stopped on exit.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SAY_PREFIX=browser-suite
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -31,7 +33,6 @@ SECRET="portcullis-browser-suite-secret-0123456789abcdef"
 PORT="${PORT:-8790}"
 BASE_URL="http://127.0.0.1:$PORT"
 READY_TIMEOUT="${READY_TIMEOUT:-180}"
-WRANGLER="$ROOT/tests/client/node_modules/.bin/wrangler"
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 export ARTIFACTS_DIR="${ARTIFACTS_DIR:-$ROOT/tests/browser/artifacts}"
 
@@ -39,47 +40,15 @@ STATE="$(mktemp -d "${TMPDIR:-/tmp}/portcullis-browser.XXXXXX")"
 LOG="$STATE/server.log"
 SERVER_PID=""
 
-say() { echo "browser-suite: $*" >&2; }
-
-show_log() {
-  if [[ -s "$LOG" ]]; then
-    echo "----- wrangler log ($LOG, last 200 lines) -----" >&2
-    tail -n 200 "$LOG" >&2
-    echo "----- end of wrangler log -----" >&2
-  fi
-}
-
-stop_server() {
-  [[ -n "$SERVER_PID" ]] || return 0
-  # wrangler runs in its own process group (set -m below): workerd goes with it.
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM -- "-$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 -- "-$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
-  fi
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
-
+# shellcheck disable=SC2317 # called through on_exit (scripts/lib.sh)
 cleanup() {
-  local status=$?
-  stop_server
-  if [[ $status -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then
-    show_log
+  stop_group "$SERVER_PID"
+  if [[ $1 -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then
+    show_tail "$LOG" 200 "----- wrangler log ($LOG, last 200 lines) -----" "----- end of wrangler log -----"
   fi
   rm -rf "$STATE"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok_status() {
-  curl -s -o "$STATE/ok.body" -w '%{http_code}' --max-time 5 "$BASE_URL/api/auth/ok" 2>/dev/null || true
-}
+on_exit cleanup
 
 # Chromium from Debian's packages.
 if [[ ! -x "$CHROMIUM" ]]; then
@@ -104,12 +73,9 @@ if [[ ! -d tests/browser/node_modules ]] || ! cmp -s tests/browser/package-lock.
   (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   cp tests/browser/package-lock.json "$STAMP"
 fi
-if [[ ! -d tests/client/node_modules ]]; then
-  say "installing tests/client dependencies (npm ci)"
-  (cd tests/client && npm ci --no-audit --no-fund)
-fi
+npm_ci_when_missing tests/client node_modules
 
-if [[ "$(ok_status)" != "000" ]]; then
+if http_answers "$BASE_URL/api/auth/ok"; then
   say "something already answers on $BASE_URL; stop it or choose another PORT"
   exit 1
 fi
@@ -118,52 +84,25 @@ if [[ -z "${PORTCULLIS_CONFIG+set}" ]]; then
   PORTCULLIS_CONFIG='{"gate":{"enabled":true,"protect":["/**"],"public":["/public/**"],"userIdHeader":"x-portcullis-user-id","pagesPath":"/_auth"}}'
 fi
 
-export WRANGLER_SEND_METRICS=false CI=true NO_COLOR=1 FORCE_COLOR=0
-if [[ -z "${SKIP_BUILD:-}" ]]; then
-  say "building the Worker (scripts/build-worker.sh)"
-  bash scripts/build-worker.sh
-fi
-# wrangler dev runs the [build] command again; the build is fresh, so skip it.
-export PORTCULLIS_WORKER_PREBUILT=1
-
-say "applying migrations to a local D1 in $STATE"
-"$WRANGLER" d1 migrations apply DB --local --persist-to "$STATE" >"$STATE/migrations.log" 2>&1 || {
-  cat "$STATE/migrations.log" >&2
-  say "migrations failed"
-  exit 1
-}
+worker_prepare "$STATE"
 
 say "starting wrangler dev on $BASE_URL (gate on, assets from examples/static-site)"
-# Every variable the Worker reads is given here, so a developer's .dev.vars cannot leak in.
-vars=(--var "BETTER_AUTH_SECRET:$SECRET" --var "BETTER_AUTH_URL:$BASE_URL"
-  --var "BETTER_AUTH_TRUSTED_ORIGINS:" --var "PORTCULLIS_CONFIG:$PORTCULLIS_CONFIG")
-set -m
-"$WRANGLER" dev --local --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
-  --show-interactive-dev-session=false --live-reload=false --inspector-port "$((PORT + 10000))" "${vars[@]}" >"$LOG" 2>&1 </dev/null &
-SERVER_PID=$!
-set +m
+start_wrangler_dev SERVER_PID "$LOG" "$STATE" "$PORT" "$SECRET" "$PORTCULLIS_CONFIG"
 
 say "waiting up to ${READY_TIMEOUT}s for GET $BASE_URL/api/auth/ok"
-deadline=$((SECONDS + READY_TIMEOUT))
-until [[ "$(ok_status)" == "200" ]]; do
-  if grep -qs "Server misconfigured" "$STATE/ok.body"; then
-    say "the Worker answers but is misconfigured (see its log)"
-    exit 1
-  fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    say "wrangler exited before it was ready"
-    exit 1
-  fi
-  if ((SECONDS >= deadline)); then
-    say "the Worker did not answer within ${READY_TIMEOUT}s"
-    exit 1
-  fi
-  sleep 0.5
-done
+wait_http_ok "$SERVER_PID" "$BASE_URL/api/auth/ok" "$READY_TIMEOUT" || {
+  case $? in
+    3) say "the Worker answers but is misconfigured (see its log)" ;;
+    2) say "wrangler exited before it was ready" ;;
+    *) say "the Worker did not answer within ${READY_TIMEOUT}s" ;;
+  esac
+  exit 1
+}
 say "ready (${SECONDS}s after this script started); running node --test"
 
 if [[ $# -eq 0 ]]; then
-  set -- $(cd tests/browser && ls -- *.test.mjs)
+  set -- "$ROOT"/tests/browser/*.test.mjs
+  set -- "${@##*/}"
 fi
 mkdir -p "$ARTIFACTS_DIR"
 start_ms=$(date +%s%3N)

@@ -35,7 +35,9 @@ case "$MODE" in
     ;;
 esac
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SAY_PREFIX="client-suite[$MODE]"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -43,7 +45,6 @@ SECRET="portcullis-client-suite-secret-0123456789abcdef"
 if [[ "$MODE" == native ]]; then PORT="${PORT:-3999}"; else PORT="${PORT:-8787}"; fi
 BASE_URL="http://127.0.0.1:$PORT"
 READY_TIMEOUT="${READY_TIMEOUT:-$([[ "$MODE" == native ]] && echo 60 || echo 180)}"
-WRANGLER="$ROOT/tests/client/node_modules/.bin/wrangler"
 
 STATE="$(mktemp -d "${TMPDIR:-/tmp}/portcullis-suite.XXXXXX")"
 LOG="$STATE/server.log"
@@ -51,90 +52,29 @@ SERVER_PID=""
 SINK_PID=""
 MAIL_LOG="$STATE/mail.log"
 
-say() { echo "client-suite[$MODE]: $*" >&2; }
-
-show_log() {
-  if [[ -s "$LOG" ]]; then
-    echo "----- server log ($LOG, last 200 lines) -----" >&2
-    tail -n 200 "$LOG" >&2
-    echo "----- end of server log -----" >&2
-  fi
-}
-
-stop_server() {
-  [[ -n "$SERVER_PID" ]] || return 0
-  # The server runs in its own process group (set -m below): wrangler's workerd goes with it.
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM -- "-$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 -- "-$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
-  fi
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
-
-stop_sink() {
-  [[ -n "$SINK_PID" ]] || return 0
-  kill -TERM -- "-$SINK_PID" 2>/dev/null || kill -TERM "$SINK_PID" 2>/dev/null || true
-  for _ in $(seq 1 30); do
-    kill -0 "$SINK_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL -- "-$SINK_PID" 2>/dev/null || true
-  wait "$SINK_PID" 2>/dev/null || true
-  SINK_PID=""
-}
-
+# shellcheck disable=SC2317 # called through on_exit (scripts/lib.sh)
 cleanup() {
-  local status=$?
-  stop_server
-  stop_sink
-  if [[ $status -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then
-    show_log
-    if [[ -s "$MAIL_LOG" ]]; then
-      echo "----- captured mail ($MAIL_LOG, last 50 lines) -----" >&2
-      tail -n 50 "$MAIL_LOG" >&2
-    fi
+  stop_group "$SERVER_PID"
+  stop_group "$SINK_PID"
+  if [[ $1 -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then
+    show_tail "$LOG" 200 "----- server log ($LOG, last 200 lines) -----" "----- end of server log -----"
+    show_tail "$MAIL_LOG" 50 "----- captured mail ($MAIL_LOG, last 50 lines) -----"
   fi
   rm -rf "$STATE"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
-ok_status() {
-  curl -s -o "$STATE/ok.body" -w '%{http_code}' --max-time 5 "$BASE_URL/api/auth/ok" 2>/dev/null || true
-}
-
-if [[ "$(ok_status)" != "000" ]]; then
+if http_answers "$BASE_URL/api/auth/ok"; then
   say "something already answers on $BASE_URL; stop it or choose another PORT"
   exit 1
 fi
 
-if [[ ! -d tests/client/node_modules ]]; then
-  say "installing tests/client dependencies (npm ci)"
-  (cd tests/client && npm ci --no-audit --no-fund)
-fi
-
-# Start the server in its own process group ($SERVER_PID is the group id).
-start() {
-  set -m
-  "$@" >"$LOG" 2>&1 </dev/null &
-  SERVER_PID=$!
-  set +m
-}
+npm_ci_when_missing tests/client node_modules
 
 # The mail sink, in its own process group too; it prints its URL once it listens.
 : >"$MAIL_LOG"
-set -m
-env -u PORT MAIL_LOG="$MAIL_LOG" node "$ROOT/tests/client/mail-sink.mjs" "$MAIL_LOG" \
-  >"$STATE/mail-sink.out" 2>&1 </dev/null &
-SINK_PID=$!
-set +m
+start_in_group SINK_PID "$STATE/mail-sink.out" \
+  env -u PORT MAIL_LOG="$MAIL_LOG" node "$ROOT/tests/client/mail-sink.mjs" "$MAIL_LOG"
 SINK_URL=""
 for _ in $(seq 1 100); do
   SINK_URL=$(grep -o -m1 'http://[^[:space:]"]*' "$STATE/mail-sink.out" 2>/dev/null || true)
@@ -171,56 +111,33 @@ case "$MODE" in
     BIN="$ROOT/target/release/portcullis"
     say "starting $BIN on $BASE_URL (database $STATE/portcullis.db)"
     # cwd is the state directory, so no portcullis.json of the checkout is picked up.
-    start env -C "$STATE" \
+    start_in_group SERVER_PID "$LOG" env -C "$STATE" \
       DATABASE_URL="$STATE/portcullis.db" PORT="$PORT" \
       BETTER_AUTH_SECRET="$SECRET" BETTER_AUTH_URL="$BASE_URL" \
       PORTCULLIS_CONFIG="$PORTCULLIS_CONFIG" BETTER_AUTH_TRUSTED_ORIGINS= \
       "$BIN"
     ;;
   worker)
-    export WRANGLER_SEND_METRICS=false CI=true NO_COLOR=1 FORCE_COLOR=0
-    if [[ -z "${SKIP_BUILD:-}" ]]; then
-      say "building the Worker (scripts/build-worker.sh)"
-      bash scripts/build-worker.sh
-    fi
-    # wrangler dev runs the [build] command again; the build is fresh, so skip it.
-    export PORTCULLIS_WORKER_PREBUILT=1
-    say "applying migrations to a local D1 in $STATE"
-    "$WRANGLER" d1 migrations apply DB --local --persist-to "$STATE" >"$STATE/migrations.log" 2>&1 || {
-      cat "$STATE/migrations.log" >&2
-      say "migrations failed"
-      exit 1
-    }
+    worker_prepare "$STATE"
     say "starting wrangler dev on $BASE_URL"
-    # Every variable the Worker reads is given here, so a developer's .dev.vars cannot leak in.
-    vars=(--var "BETTER_AUTH_SECRET:$SECRET" --var "BETTER_AUTH_URL:$BASE_URL"
-      --var "BETTER_AUTH_TRUSTED_ORIGINS:" --var "PORTCULLIS_CONFIG:$PORTCULLIS_CONFIG")
-    start "$WRANGLER" dev --local --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
-      --show-interactive-dev-session=false --live-reload=false --inspector-port "$((PORT + 10000))" "${vars[@]}"
+    start_wrangler_dev SERVER_PID "$LOG" "$STATE" "$PORT" "$SECRET" "$PORTCULLIS_CONFIG"
     ;;
 esac
 
 say "waiting up to ${READY_TIMEOUT}s for GET $BASE_URL/api/auth/ok"
-deadline=$((SECONDS + READY_TIMEOUT))
-until [[ "$(ok_status)" == "200" ]]; do
-  if grep -qs "Server misconfigured" "$STATE/ok.body"; then
-    say "the server answers but is misconfigured (see its log)"
-    exit 1
-  fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    say "the server exited before it was ready"
-    exit 1
-  fi
-  if ((SECONDS >= deadline)); then
-    say "the server did not answer within ${READY_TIMEOUT}s"
-    exit 1
-  fi
-  sleep 0.5
-done
+wait_http_ok "$SERVER_PID" "$BASE_URL/api/auth/ok" "$READY_TIMEOUT" || {
+  case $? in
+    3) say "the server answers but is misconfigured (see its log)" ;;
+    2) say "the server exited before it was ready" ;;
+    *) say "the server did not answer within ${READY_TIMEOUT}s" ;;
+  esac
+  exit 1
+}
 say "ready (${SECONDS}s after this script started); running node --test"
 
 if [[ $# -eq 0 ]]; then
-  set -- $(cd tests/client && ls -- *.test.mjs | grep -vx 'interop.test.mjs')
+  mapfile -t tests < <(client_test_files)
+  set -- "${tests[@]}"
 fi
 start_ms=$(date +%s%3N)
 set +e
