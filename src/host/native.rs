@@ -134,8 +134,51 @@ impl Clock for SystemClock {
     }
 }
 
-/// Hashes on tokio's blocking pool, off the request thread.
+/// Hashes on a small pool of dedicated threads (one per core), off the request threads.
+///
+/// A fixed pool, not tokio's blocking pool: it bounds how many hashes run at once, and so the
+/// memory they take (Argon2id uses 19 MiB each; with an unbounded pool a burst of sign-ups held
+/// gigabytes), and keeps the allocator's arenas few. If the pool is unavailable the hash runs on
+/// the calling thread: slower for the others, never wrong.
 pub struct BlockingHasher(pub Algorithm);
+
+type Job = Box<dyn FnOnce() + Send>;
+
+fn hash_pool() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<Job>> {
+    static POOL: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for i in 0..threads {
+            let receiver = receiver.clone();
+            let _ = std::thread::Builder::new()
+                .name(format!("portcullis-hash-{i}"))
+                .spawn(move || loop {
+                    let job = match receiver.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+        }
+        std::sync::Mutex::new(sender)
+    })
+}
+
+/// Runs `work` on the hashing pool; `None` if the pool could not take it.
+async fn on_hash_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = reply.send(work());
+    });
+    hash_pool().lock().ok()?.send(job).ok()?;
+    answer.await.ok()
+}
 
 #[async_trait(?Send)]
 impl PasswordHasher for BlockingHasher {
@@ -144,18 +187,19 @@ impl PasswordHasher for BlockingHasher {
     }
 
     async fn hash(&self, password: &str) -> String {
-        let (algorithm, password) = (self.0, password.to_owned());
-        match tokio::task::spawn_blocking(move || password::hash(algorithm, &password)).await {
-            Ok(hash) => hash,
-            Err(_) => password::hash(self.0, ""),
+        let (algorithm, owned) = (self.0, password.to_owned());
+        match on_hash_pool(move || password::hash(algorithm, &owned)).await {
+            Some(hash) => hash,
+            None => password::hash(self.0, password),
         }
     }
 
     async fn verify(&self, stored: &str, password: &str) -> bool {
-        let (stored, password) = (stored.to_owned(), password.to_owned());
-        tokio::task::spawn_blocking(move || password::verify(&stored, &password))
-            .await
-            .unwrap_or(false)
+        let (owned_stored, owned_password) = (stored.to_owned(), password.to_owned());
+        match on_hash_pool(move || password::verify(&owned_stored, &owned_password)).await {
+            Some(ok) => ok,
+            None => password::verify(stored, password),
+        }
     }
 }
 
