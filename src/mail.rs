@@ -146,18 +146,6 @@ impl Template {
     }
 }
 
-/// [`Template::render`]: the mail of `kind` for `to`, overrides applied.
-pub fn render(
-    kind: MailKind,
-    to: &str,
-    url: &str,
-    token: &str,
-    app_name: &str,
-    overrides: &BTreeMap<String, TemplateOverride>,
-) -> Mail {
-    Template::render(kind, to, url, token, app_name, overrides)
-}
-
 /// Replaces `{name}` placeholders in one pass (a value that itself contains `{url}` stays as it
 /// is); unknown `{…}` text is kept.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -494,7 +482,7 @@ mod tests {
     }
 
     fn sample() -> Mail {
-        render(
+        Template::render(
             MailKind::ResetPassword,
             "ada@example.com",
             "https://app.example.com/reset-password/tok123?callbackURL=%2F",
@@ -511,7 +499,7 @@ mod tests {
     #[test]
     fn default_templates_have_a_subject_and_put_the_link_in_the_text() {
         for kind in MailKind::ALL {
-            let mail = render(
+            let mail = Template::render(
                 kind,
                 "ada@example.com",
                 "https://a.example/x?token=t1",
@@ -530,7 +518,7 @@ mod tests {
             assert_eq!(mail.url, "https://a.example/x?token=t1");
             assert_eq!(mail.token, "t1");
         }
-        let verify = render(
+        let verify = Template::render(
             MailKind::VerifyEmail,
             "ada@example.com",
             "https://a.example/v",
@@ -555,7 +543,7 @@ mod tests {
                 text: Some("Hi {email}, open {url} (code {token}) for {appName}.".into()),
             },
         );
-        let mail = render(
+        let mail = Template::render(
             MailKind::VerifyEmail,
             "ada@example.com",
             "https://a.example/v?t=1",
@@ -569,7 +557,7 @@ mod tests {
             "Hi ada@example.com, open https://a.example/v?t=1 (code tok) for Acme."
         );
         // Other kinds keep their defaults.
-        let reset = render(
+        let reset = Template::render(
             MailKind::ResetPassword,
             "ada@example.com",
             "u",
@@ -590,7 +578,7 @@ mod tests {
                 text: None,
             },
         );
-        let mail = render(
+        let mail = Template::render(
             MailKind::DeleteAccount,
             "a@b.c",
             "https://x/d",
@@ -622,7 +610,7 @@ mod tests {
                 text: None,
             },
         );
-        let mail = render(MailKind::VerifyEmail, "a@b.c", "u", "t", "A", &overrides);
+        let mail = Template::render(MailKind::VerifyEmail, "a@b.c", "u", "t", "A", &overrides);
         assert!(!mail.subject.contains('\n') && !mail.subject.contains('\r'));
     }
 

@@ -92,7 +92,7 @@ fn run_local<F: std::future::Future>(future: F) -> F::Output {
 }
 
 fn verification_mail() -> Mail {
-    mail::render(
+    mail::Template::render(
         MailKind::VerifyEmail,
         "ada@example.com",
         "http://127.0.0.1:3000/api/auth/verify-email?token=eyJ.abc&callbackURL=%2F",

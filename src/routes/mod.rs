@@ -46,7 +46,7 @@ pub async fn send_mail(
     url: &str,
     token: &str,
 ) {
-    let mail = crate::mail::render(
+    let mail = crate::mail::Template::render(
         kind,
         to,
         url,
