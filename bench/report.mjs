@@ -1,5 +1,5 @@
 // Turns bench/run.sh's raw results (JSON lines) into the tables: prints them and writes BENCHMARKS.md.
-//   node bench/report.mjs bench/out/results.jsonl [BENCHMARKS.md]
+//   node bench/report.mjs bench/results.jsonl [BENCHMARKS.md]
 // Every figure is the median across rounds; ratios are Portcullis / Better Auth of those medians.
 // bench/notes.md, if present, is appended as the reviewed notes on the last run.
 import fs from 'node:fs';
@@ -156,7 +156,11 @@ if (native) {
       const name = { 'gs-cached': 'cached get-session', 'gs-db': 'get-session from the database', 'sign-in': 'sign-in', 'sign-up': 'sign-up' }[scenario];
       let line = `${name}: Portcullis ${fmt(s.pc.rps)} req/s vs Better Auth ${fmt(ba.rps)} (${fmtRatio(ratio(s.pc.rps, ba.rps))}), ` +
         `CPU ${fmt(s.pc.cpu1k)} vs ${fmt(ba.cpu1k)} s per 1,000 requests`;
-      if (scenario === 'gs-cached' && s.bare) line += `; the bare-HMAC floor does ${fmt(s.bare.rps)} req/s (Portcullis at ${fmt(100 * s.pc.rps / s.bare.rps, 0)}% of it)`;
+      if (scenario === 'gs-cached' && s.bare) {
+        line += `; the bare-HMAC floor: ${fmt(s.bare.cpu1k * 1000)} µs of CPU per request (Portcullis ${fmt(s.pc.cpu1k * 1000)} µs, ` +
+          `${fmtRatio(ratio(s.pc.cpu1k, s.bare.cpu1k))} the floor) and ${fmt(s.bare.rps)} req/s (Portcullis at ${fmt(100 * s.pc.rps / s.bare.rps, 0)}% of it; ` +
+          'at these rates wrk, on the same 2 cores, is the limit, so compare CPU)';
+      }
       if ((scenario === 'sign-in' || scenario === 'sign-up') && s.pc_argon2) line += `; with argon2id ${fmt(s.pc_argon2.rps)} req/s`;
       headline.push(line);
     }
@@ -224,7 +228,9 @@ if (workerd) {
         x === 'wba' ? '' : fmtRatio(ratio(f.cpuReq, s.wba?.cpuReq))]);
     }
     if (s.wpc && s.wba) {
-      headline.push(`workerd, ${SCENARIO[scenario].replace(/ \(.*\)/, '')}: ${fmt(s.wpc.cpuReq)} ms CPU per request vs Better Auth's ${fmt(s.wba.cpuReq)} ms (${fmtRatio(ratio(s.wpc.cpuReq, s.wba.cpuReq))})`);
+      let line = `workerd, ${SCENARIO[scenario].replace(/ \(.*\)/, '')}: ${fmt(s.wpc.cpuReq)} ms CPU per request vs Better Auth's ${fmt(s.wba.cpuReq)} ms (${fmtRatio(ratio(s.wpc.cpuReq, s.wba.cpuReq))})`;
+      if (s.wpc_argon2) line += ` in scrypt mode; with argon2id ${fmt(s.wpc_argon2.cpuReq)} ms (${fmtRatio(ratio(s.wpc_argon2.cpuReq, s.wba.cpuReq))})`;
+      headline.push(line);
     }
   }
   sections.push(() => {
@@ -354,7 +360,7 @@ const d = (s = '') => doc.push(s);
 d('# Benchmarks: Portcullis and Better Auth 1.7.25, side by side');
 d();
 d('Written by `bench/run.sh` (rerun it to refresh every figure here; `bench/report.mjs` rebuilds this file from ' +
-  '`bench/out/results.jsonl`). Both servers run on the same machine with the same options, one after the other, ' +
+  '`bench/results.jsonl`). Both servers run on the same machine with the same options, one after the other, ' +
   'under the same load generator.');
 d();
 d('## Machine and method');
@@ -407,11 +413,11 @@ d();
 d('## Rerun');
 d();
 d('```sh');
-d('bench/run.sh                   # everything, ~15 min on 2 cores; prints the tables, writes BENCHMARKS.md');
+d('bench/run.sh                   # everything, ~11 min on 2 cores; prints the tables, writes BENCHMARKS.md');
 d('bench/run.sh --quick           # 1 round of 2 s runs: checks the machinery, writes bench/out/BENCHMARKS.quick.md');
 d('BENCH_PARTS=native bench/run.sh                      # parts: native, workerd, size, hash, roundtrips');
 d('BENCH_ROUNDS=5 BENCH_DURATION=10 bench/run.sh         # longer; see the header of bench/run.sh for every knob');
-d('node bench/report.mjs bench/out/results.jsonl BENCHMARKS.md   # rebuild this file from the raw results');
+d('node bench/report.mjs bench/results.jsonl BENCHMARKS.md   # rebuild this file from the raw results');
 d('scripts/check-worker-size.sh   # the size budget alone');
 d('```');
 d();

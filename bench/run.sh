@@ -3,7 +3,7 @@
 # it needs, builds, starts both servers, loads them in turn (A B A B ...), prints a table and writes
 # BENCHMARKS.md.
 #
-#   bench/run.sh                 the full run (~15 min on 2 cores)
+#   bench/run.sh                 the full run (~11 min on 2 cores)
 #   bench/run.sh --quick         1 round, 2-second runs, small counts: a smoke test of the machinery;
 #                                writes bench/out/BENCHMARKS.quick.md, not BENCHMARKS.md
 #
@@ -30,7 +30,8 @@
 #   BENCH_KEEP=1      keep the scratch directory (logs, raw wrk output)
 # Only 127.0.0.1 is loaded. Every load is bounded: wrk in time (-d), the Worker loads (bench/seq.mjs) in
 # request count and time.
-# Raw results: bench/out/results.jsonl (bench/report.mjs turns it into the table again).
+# Raw results: bench/results.jsonl, kept in git next to BENCHMARKS.md (bench/report.mjs rebuilds the
+# tables from it); --quick writes bench/out/ (ignored) instead.
 set -euo pipefail
 
 SAY_PREFIX=bench
@@ -83,7 +84,7 @@ export WRANGLER_SEND_METRICS=false NO_COLOR=1 FORCE_COLOR=0
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-bench.XXXXXX")
 mkdir -p "$BENCH/out"
-RESULTS=$BENCH/out/results.jsonl
+RESULTS=$BENCH/results.jsonl # kept in git with BENCHMARKS.md
 [[ -n $QUICK ]] && RESULTS=$BENCH/out/results.quick.jsonl
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 # Rows of the parts rerun now are replaced; the other parts' rows (and the run that made them) stay,
@@ -195,6 +196,14 @@ summary() { # summary <wrk json> <cpu ticks>: a one-line progress summary
       `cpu ${(ticks / clk).toFixed(2)} s${errors ? `, ${errors} errors/non-2xx` : ""}`);' "$1" "$2" "$CLK_TCK"
 }
 
+alive() { # alive <server> <pid> <what>: die, with how it ended, if the server is gone
+  kill -0 "$2" 2>/dev/null && return 0
+  local status=0
+  wait "$2" 2>/dev/null || status=$?
+  ((status > 128)) && status="signal $((status - 128))"
+  die "$1 (pid $2) ended during $3 (exit status: $status); see $WORK/$1.log"
+}
+
 wrk_load() { wrk --timeout 30s -s "$BENCH/wrk.lua" "$@"; } # wrk for a fixed time
 seq_load() { node "$BENCH/seq.mjs" "$@"; }                 # <url> <count>: a fixed number, one at a time
 
@@ -211,6 +220,7 @@ measure() {
   reset_hwm "$pid"
   t0=$(cpu_ticks "$pid")
   "$@" >"$out" 2>&1 || true
+  alive "$server" "$pid" "$scenario #$round"
   settle "$pid"
   t1=$(cpu_ticks "$pid")
   json=$(wrk_json "$out")
@@ -350,6 +360,7 @@ run_native() {
       wrk --timeout 30s -s "$BENCH/wrk.lua" -t1 -c1 -d"$((PROBE_DURATION - 2))s" "${URL[$server]}" \
         >"$WORK/probe-$server-$round.out" 2>&1 || true
       wait "$su_pid" || true
+      alive "$server" "$pid" "probe during sign-ups #$round"
       settle "$pid"
       t1=$(cpu_ticks "$pid")
       probe_json=$(wrk_json "$WORK/probe-$server-$round.out")
