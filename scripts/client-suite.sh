@@ -16,6 +16,8 @@
 #                           {"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},
 #                            "email":{"provider":"webhook","webhookUrl":"<sink URL>"}}
 #                         Set (even empty): used as given, with @MAIL_SINK_URL@ replaced by the sink's URL.
+#   SECONDARY_STORAGE=1   sessions in the host's KV too: adds {"secondaryStorage":{"enabled":true}} to the
+#                         options (native: the in-memory KV; worker: the KV binding of wrangler.toml)
 #   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
 #   READY_TIMEOUT         seconds to wait for GET /api/auth/ok (default 60 native, 180 worker)
 #   SKIP_BUILD=1          use the existing build (target/release/portcullis or build/worker)
@@ -93,6 +95,14 @@ if [[ -z "${PORTCULLIS_CONFIG+set}" ]]; then
   PORTCULLIS_CONFIG='{"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},"email":{"provider":"webhook","webhookUrl":"@MAIL_SINK_URL@"}}'
 fi
 PORTCULLIS_CONFIG=${PORTCULLIS_CONFIG//@MAIL_SINK_URL@/$SINK_URL}
+if [[ -n "${SECONDARY_STORAGE:-}" ]]; then
+  PORTCULLIS_CONFIG=$(node -e '
+    const c = JSON.parse(process.argv[1] || "{}") || {};
+    c.secondaryStorage = { ...(c.secondaryStorage || {}), enabled: true };
+    console.log(JSON.stringify(c));' "$PORTCULLIS_CONFIG")
+  SAY_PREFIX="$SAY_PREFIX[kv]"
+  say "sessions in secondary storage: $PORTCULLIS_CONFIG"
+fi
 # What account.test.mjs should expect of /delete-user under this configuration.
 if [[ -z "${DELETE_USER:-}" ]]; then
   DELETE_USER=$(node -e '

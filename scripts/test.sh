@@ -23,6 +23,10 @@ scripts/client-suite.sh native
 step "official client against the Worker in workerd"
 scripts/client-suite.sh worker
 
+step "official client with sessions in KV, native and the Worker (D1 + KV) (reuses the builds)"
+SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh native
+SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh worker
+
 step "rate limiting on, native and in workerd (builds from the steps above)"
 SKIP_BUILD=1 scripts/ratelimit-suite.sh native
 SKIP_BUILD=1 scripts/ratelimit-suite.sh worker

@@ -42,6 +42,9 @@ pub struct Config {
     pub email: EmailDelivery,
     /// The static-site gate (Portcullis' own option): serve a site only to signed-in users.
     pub gate: GateOptions,
+    /// Sessions in the host's KV (Portcullis' own option; Better Auth takes a `secondaryStorage`
+    /// object instead).
+    pub secondary_storage: SecondaryStorageOptions,
 }
 
 impl Default for Config {
@@ -60,6 +63,30 @@ impl Default for Config {
             rate_limit: RateLimitOptions::default(),
             email: EmailDelivery::default(),
             gate: GateOptions::default(),
+            secondary_storage: SecondaryStorageOptions::default(),
+        }
+    }
+}
+
+/// `secondaryStorage`: sessions cached in the host's KV (Workers KV, Spin KV, the native
+/// in-memory KV), so `get-session` with a stale cookie cache is answered without SQL. The
+/// database stays the record; see [`crate::store::secondary`] for the consistency contract.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SecondaryStorageOptions {
+    /// Off by default. On a host without KV, turning it on is a configuration error.
+    pub enabled: bool,
+    /// Seconds a KV entry answers after it was last read from or written to the database
+    /// (3600). The hard bound on how long a revoked session can still be answered from KV when
+    /// its KV delete is lost or slow to reach a location.
+    pub revalidate_after: u64,
+}
+
+impl Default for SecondaryStorageOptions {
+    fn default() -> Self {
+        SecondaryStorageOptions {
+            enabled: false,
+            revalidate_after: 3600,
         }
     }
 }

@@ -7,7 +7,8 @@ use http::HeaderMap;
 use crate::config::Config;
 use crate::cookies::{self, CookieAttributes, SameSite};
 use crate::crypto::password::PasswordHasher;
-use crate::store::Sql;
+use crate::store::secondary::Op;
+use crate::store::{Kv, Sql};
 use crate::time::Millis;
 
 /// Cookie names and attributes, derived once from the configuration as Better Auth's
@@ -74,6 +75,11 @@ pub struct Ctx<'a> {
     pub secret: &'a str,
     /// The database.
     pub sql: &'a dyn Sql,
+    /// Sessions' secondary storage, when `secondaryStorage.enabled` (see
+    /// [`crate::store::secondary`]).
+    pub kv: Option<&'a dyn Kv>,
+    /// KV writes to make once the endpoint has run.
+    pub kv_ops: Vec<Op>,
     /// Password hashing, run where the host wants it.
     pub hasher: &'a dyn PasswordHasher,
     /// Mail delivery.
@@ -172,6 +178,22 @@ impl Ctx<'_> {
             .collect();
         for n in present {
             self.set_cookie(&n, "", Some(0));
+        }
+    }
+
+    /// Queues a KV write, when sessions are kept in secondary storage.
+    pub fn queue_kv(&mut self, op: Op) {
+        if self.kv.is_some() {
+            self.kv_ops.push(op);
+        }
+    }
+
+    /// Makes the queued KV writes (the end of every request that has a context).
+    pub async fn flush_kv(&mut self) {
+        let ops = std::mem::take(&mut self.kv_ops);
+        if let (Some(kv), false) = (self.kv, ops.is_empty()) {
+            let revalidate = self.config.secondary_storage.revalidate_after;
+            crate::store::secondary::apply(kv, ops, self.now, revalidate, self.log).await;
         }
     }
 

@@ -104,6 +104,11 @@ impl Auth {
         })?;
         let mut trusted = vec![base_origin.clone()];
         trusted.extend(config.trusted_origins.iter().cloned());
+        if config.secondary_storage.enabled && host.kv.is_none() {
+            return Err(
+                "secondaryStorage.enabled is set but this host has no KV binding".to_owned(),
+            );
+        }
         let rate_limiter = http::rate_limit::Limiter::new(&config, host.kv.is_some())?;
         let gate = if config.gate.enabled {
             Some(gate::Gate::new(&config.gate, &config.base_path)?)
@@ -158,7 +163,7 @@ impl Auth {
                     return gate::pages::serve(&site, &InProcessApi(self), &parts, &body).await;
                 }
                 let mut ctx = self.context(&parts.headers, parts.uri.query());
-                return gate
+                let response = gate
                     .guard(
                         &mut ctx,
                         self.host.upstream.as_deref(),
@@ -167,6 +172,8 @@ impl Auth {
                         body,
                     )
                     .await;
+                ctx.flush_kv().await;
+                return response;
             }
         }
         self.api(request).await
@@ -201,6 +208,7 @@ impl Auth {
             base_origin: &self.base_origin,
         };
         let outcome = http::dispatch(&mut ctx, &site, &parts.method, route, &body).await;
+        ctx.flush_kv().await;
         if let Err(crate::ApiError::Internal(detail)) = &outcome {
             (self.host.log)(&format!("{} {}: {detail}", parts.method, relative));
         }
@@ -233,6 +241,12 @@ impl Auth {
             auth_cookies: &self.cookies,
             secret: &self.secret,
             sql: self.host.sql.as_ref(),
+            kv: self
+                .host
+                .kv
+                .as_deref()
+                .filter(|_| self.config.secondary_storage.enabled),
+            kv_ops: Vec::new(),
             hasher: self.host.hasher.as_ref(),
             mailer: self.host.mailer.as_ref(),
             http: self.host.http.as_ref(),

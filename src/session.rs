@@ -10,8 +10,10 @@ use crate::context::Ctx;
 use crate::cookies;
 use crate::crypto::generate_id;
 use crate::error::ApiError;
+use crate::store::secondary::Op;
 use crate::store::sessions::{self, Session};
 use crate::store::users::User;
+use crate::store::Row;
 use crate::time::{to_iso, Millis};
 
 /// Where a current session was read from: the two are sent in different field orders, as Better
@@ -22,6 +24,8 @@ pub enum Source {
     CookieCache,
     /// The database.
     Database,
+    /// Secondary storage (KV); sent as a database read is.
+    SecondaryStorage,
 }
 
 /// A session with its user.
@@ -39,7 +43,7 @@ impl Serialize for Current {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut out = s.serialize_struct("Current", 2)?;
         match self.source {
-            Source::Database => {
+            Source::Database | Source::SecondaryStorage => {
                 out.serialize_field("session", &self.session)?;
                 out.serialize_field("user", &self.user)?;
             }
@@ -136,6 +140,25 @@ pub fn set_session_cookie(
         ctx.expire_cookie(&names.dont_remember);
     }
     set_cookie_cache(ctx, session, user, dont_remember);
+    ctx.queue_kv(Op::Remember(session.clone(), user.clone()));
+}
+
+/// Drops deleted sessions from secondary storage: `rows` are a session delete's
+/// `RETURNING "token"` rows.
+pub fn forget(ctx: &mut Ctx, rows: Vec<Row>) {
+    let tokens: Vec<String> = rows
+        .into_iter()
+        .filter_map(|row| row.into_iter().next()?.into_text())
+        .collect();
+    if !tokens.is_empty() {
+        ctx.queue_kv(Op::Forget(tokens));
+    }
+}
+
+/// Drops every KV entry of a user's sessions (the user changed or is gone); the current
+/// session's is written again by [`set_session_cookie`].
+pub fn forget_user(ctx: &mut Ctx, user_id: &str) {
+    ctx.queue_kv(Op::ForgetUser(user_id.to_owned()));
 }
 
 /// Sets the signed `session_data` cookie (compact strategy) when the cookie cache is on.
@@ -235,8 +258,9 @@ impl Read {
 
 /// The current session, as `GET /get-session` finds it, with the cookies that read sets.
 ///
-/// Round trips: 0 when the cookie cache answers; 1 otherwise; 2 when the session is expired (it
-/// is deleted) or due for its daily refresh.
+/// Round trips: 0 when the cookie cache answers; with `secondaryStorage`, one KV read and no SQL
+/// when KV answers; otherwise 1 (plus, with `secondaryStorage`, one KV read and one KV write);
+/// 2 when the session is expired (it is deleted) or due for its daily refresh.
 pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, ApiError> {
     let cache_enabled = ctx.config.session.cookie_cache.enabled;
     let token = ctx
@@ -287,6 +311,20 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
         }
     }
 
+    let refresh = !dont_remember && !read.disable_refresh;
+    if let Some(kv) = ctx.kv.filter(|_| !read.disable_cookie_cache) {
+        let revalidate = ctx.config.secondary_storage.revalidate_after;
+        let cached = crate::store::secondary::find(kv, &token, ctx.now, revalidate, ctx.log).await;
+        if let Some((session, user)) = cached.filter(|(s, _)| !(refresh && refresh_due(ctx, s))) {
+            set_cookie_cache(ctx, &session, &user, dont_remember);
+            return Ok(Some(Current {
+                session,
+                user,
+                source: Source::SecondaryStorage,
+            }));
+        }
+    }
+
     let found = sessions::find_with_user(ctx.sql, &token).await?;
     let (session, user) = match found {
         Some((session, user)) if session.expires_at >= ctx.now => (session, user),
@@ -294,11 +332,16 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
             delete_session_cookie(ctx, false);
             if expired_or_unknown.is_some() {
                 ctx.sql.query(sessions::delete_by_token(&token)).await?;
+                ctx.queue_kv(Op::Forget(vec![token]));
             }
             return Ok(None);
         }
     };
-    if dont_remember || read.disable_refresh {
+    let due = refresh && refresh_due(ctx, &session);
+    if !due && !read.disable_cookie_cache {
+        ctx.queue_kv(Op::Cache(session.clone(), user.clone()));
+    }
+    if !refresh {
         return Ok(Some(Current {
             session,
             user,
@@ -306,10 +349,7 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
         }));
     }
     let options = &ctx.config.session;
-    let due = session.expires_at - options.expires_in as i64 * 1000
-        + options.update_age as i64 * 1000
-        <= ctx.now;
-    if due && !options.disable_session_refresh {
+    if due {
         let expires_at = ctx.now + options.expires_in as i64 * 1000;
         ctx.sql
             .query(sessions::update_expiry(&session.token, expires_at, ctx.now))
@@ -332,6 +372,14 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
         user,
         source: Source::Database,
     }))
+}
+
+/// Whether a session is due for its sliding refresh (older than `updateAge`, refresh on).
+fn refresh_due(ctx: &Ctx, session: &Session) -> bool {
+    let options = &ctx.config.session;
+    !options.disable_session_refresh
+        && session.expires_at - options.expires_in as i64 * 1000 + options.update_age as i64 * 1000
+            <= ctx.now
 }
 
 /// The current session or 401 `UNAUTHORIZED` (Better Auth's `sessionMiddleware`).

@@ -123,6 +123,80 @@ impl Sql for SqliteSql {
     }
 }
 
+/// Entries of the in-memory KV: value and expiry (Unix ms).
+type KvEntries = std::collections::HashMap<String, (Vec<u8>, Millis)>;
+
+/// The native KV: in memory, shared by every thread of the process (cloning shares), entries
+/// kept until their TTL by the clock of the handle that reads them. Consistent: a delete is seen
+/// by the next read on any thread. Contents end with the process, which is fine for a cache of
+/// the database (`secondaryStorage`) and for approximate rate-limit counters.
+#[derive(Clone, Default)]
+pub struct MemoryKv(std::sync::Arc<std::sync::Mutex<KvEntries>>);
+
+impl MemoryKv {
+    /// A [`crate::Kv`] over this store that reads time from `clock`.
+    pub fn handle(&self, clock: Box<dyn Clock>) -> MemoryKvHandle {
+        MemoryKvHandle {
+            store: self.clone(),
+            clock,
+        }
+    }
+
+    fn map(&self) -> Result<std::sync::MutexGuard<'_, KvEntries>, SqlError> {
+        self.0
+            .lock()
+            .map_err(|_| SqlError::new("the in-memory KV lock is poisoned"))
+    }
+}
+
+/// [`MemoryKv`] with a clock: the host's KV.
+pub struct MemoryKvHandle {
+    store: MemoryKv,
+    clock: Box<dyn Clock>,
+}
+
+#[async_trait(?Send)]
+impl crate::Kv for MemoryKvHandle {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, SqlError> {
+        let now = self.clock.now_ms();
+        let mut map = self.store.map()?;
+        match map.get(key) {
+            Some((_, expires)) if *expires <= now => {
+                map.remove(key);
+                Ok(None)
+            }
+            found => Ok(found.map(|(value, _)| value.clone())),
+        }
+    }
+
+    async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), SqlError> {
+        let expires = self.clock.now_ms() + ttl_seconds.min(i64::MAX as u64 / 2000) as i64 * 1000;
+        let mut map = self.store.map()?;
+        // Expired entries go on writes, so the map stays as large as what is live.
+        if map.len() >= 1024 && map.len().is_power_of_two() {
+            let now = self.clock.now_ms();
+            map.retain(|_, (_, e)| *e > now);
+        }
+        map.insert(key.to_owned(), (value.to_vec(), expires));
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), SqlError> {
+        self.store.map()?.remove(key);
+        Ok(())
+    }
+}
+
+/// What the threads of one native process share.
+#[derive(Clone, Default)]
+pub struct Shared {
+    /// In-memory rate-limit counters.
+    pub rate_limit_memory: crate::http::rate_limit::MemoryStore,
+    /// The KV, given to the core when `secondaryStorage.enabled` or `rateLimit.storage` is
+    /// `"secondary-storage"`.
+    pub kv: MemoryKv,
+}
+
 /// The system clock.
 pub struct SystemClock;
 
@@ -272,12 +346,9 @@ impl Settings {
     }
 }
 
-/// Builds an [`Auth`] over a SQLite file for this thread; `rate_limit_memory` is the process's
-/// one in-memory rate-limit store, shared by every thread's `Auth`.
-pub fn auth_for(
-    settings: &Settings,
-    rate_limit_memory: crate::http::rate_limit::MemoryStore,
-) -> Result<Auth, String> {
+/// Builds an [`Auth`] over a SQLite file for this thread; `shared` is what every thread's `Auth`
+/// of the process shares (rate-limit counters, the KV).
+pub fn auth_for(settings: &Settings, shared: Shared) -> Result<Auth, String> {
     let sql = SqliteSql::open(&settings.database)
         .map_err(|e| format!("{}: {e}", settings.database.display()))?;
     let gate = &settings.config.gate;
@@ -291,9 +362,12 @@ pub fn auth_for(
             )
         }
     };
+    let config = &settings.config;
+    let wants_kv = config.secondary_storage.enabled
+        || config.rate_limit.storage == crate::config::RateLimitStorage::SecondaryStorage;
     let host = Host {
         sql: Box::new(sql),
-        kv: None,
+        kv: wants_kv.then(|| Box::new(shared.kv.handle(Box::new(SystemClock))) as _),
         clock: Box::new(SystemClock),
         hasher: Box::new(BlockingHasher(settings.config.password.algorithm)),
         http: Box::new(crate::net::native::HyperClient::new()?),
@@ -304,7 +378,7 @@ pub fn auth_for(
             std::env::var("RESEND_API_KEY").ok(),
             log,
         )?,
-        rate_limit_memory,
+        rate_limit_memory: shared.rate_limit_memory,
         log,
     };
     Auth::new(settings.config.clone(), settings.secret.clone(), host)
@@ -326,16 +400,16 @@ pub fn migrate(settings: &Settings) -> Result<Vec<&'static str>, String> {
 pub fn serve(settings: Settings, listener: TcpListener) -> Result<(), String> {
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let mut threads = Vec::new();
-    // One in-memory rate-limit store for the process, so the limit holds across threads.
-    let rate_limit_memory = crate::http::rate_limit::MemoryStore::default();
+    // One in-memory rate-limit store and KV for the process, so they hold across threads.
+    let shared = Shared::default();
     // Fail before spawning if the database cannot be opened; each thread opens its own.
-    drop(auth_for(&settings, rate_limit_memory.clone())?);
+    drop(auth_for(&settings, shared.clone())?);
     for _ in 0..settings.threads.max(1) {
         let listener = listener.try_clone().map_err(|e| e.to_string())?;
         let settings = settings.clone();
-        let rate_limit_memory = rate_limit_memory.clone();
+        let shared = shared.clone();
         threads.push(std::thread::spawn(move || {
-            serve_thread(auth_for(&settings, rate_limit_memory)?, listener)
+            serve_thread(auth_for(&settings, shared)?, listener)
         }));
     }
     for thread in threads {

@@ -87,8 +87,10 @@ pub async fn change_password(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<
     }
     statements.push(accounts::update_password(&account_id, &hash, ctx.now));
     statements.extend(new.as_ref().map(|s| s.insert()));
-    ctx.sql.batch(statements).await?;
+    let mut results = ctx.sql.batch(statements).await?;
     if let Some(new) = &new {
+        session::forget(ctx, results.swap_remove(0));
+        session::forget_user(ctx, &current.user.id);
         set_session_cookie(ctx, new, &current.user, None);
     }
     #[derive(Serialize)]
@@ -228,7 +230,7 @@ pub async fn reset_password(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<R
         .revoke_sessions_on_password_reset
     {
         statements.push(Statement::new(
-            r#"DELETE FROM "session" WHERE "userId" = ? AND EXISTS (SELECT 1 FROM "verification" WHERE "id" = ?)"#,
+            r#"DELETE FROM "session" WHERE "userId" = ? AND EXISTS (SELECT 1 FROM "verification" WHERE "id" = ?) RETURNING "token""#,
             vec![user_id.clone().into(), verification.id.clone().into()],
         ));
     }
@@ -253,9 +255,14 @@ pub async fn reset_password(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<R
         r#"DELETE FROM "verification" WHERE "id" = ? RETURNING "id""#,
         vec![verification.id.into()],
     ));
-    let results = ctx.sql.batch(statements).await?;
+    let revoke = statements.len() == 4;
+    let mut results = ctx.sql.batch(statements).await?;
     if results.last().is_none_or(|rows| rows.is_empty()) {
         return Err(INVALID_TOKEN);
+    }
+    if revoke {
+        session::forget(ctx, results.swap_remove(0));
+        session::forget_user(ctx, &user_id);
     }
     Ok(Reply::Json(r#"{"status":true}"#.to_owned()))
 }

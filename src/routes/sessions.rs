@@ -45,9 +45,11 @@ pub async fn revoke_session(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<R
     v.finish()?;
     let token = token.unwrap_or_default();
     let current = session::require(ctx, Read::AUTHORITATIVE).await?;
-    ctx.sql
+    let deleted = ctx
+        .sql
         .query(store::delete_by_token_for_user(token, &current.user.id))
         .await?;
+    session::forget(ctx, deleted);
     if token == current.session.token {
         delete_session_cookie(ctx, false);
     }
@@ -57,9 +59,12 @@ pub async fn revoke_session(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<R
 /// `POST /revoke-sessions`: deletes every session of the user, this one included.
 pub async fn revoke_sessions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let current = session::require(ctx, Read::AUTHORITATIVE).await?;
-    ctx.sql
+    let deleted = ctx
+        .sql
         .query(store::delete_for_user(&current.user.id))
         .await?;
+    session::forget(ctx, deleted);
+    session::forget_user(ctx, &current.user.id);
     delete_session_cookie(ctx, false);
     Ok(Reply::Json(STATUS_TRUE.to_owned()))
 }
@@ -67,12 +72,14 @@ pub async fn revoke_sessions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `POST /revoke-other-sessions`: deletes every session of the user but this one.
 pub async fn revoke_other_sessions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let current = session::require(ctx, Read::AUTHORITATIVE).await?;
-    ctx.sql
+    let deleted = ctx
+        .sql
         .query(store::delete_others_for_user(
             &current.user.id,
             &current.session.token,
         ))
         .await?;
+    session::forget(ctx, deleted);
     Ok(Reply::Json(STATUS_TRUE.to_owned()))
 }
 
@@ -84,6 +91,7 @@ pub async fn sign_out(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, 
         .map(str::to_owned);
     if let Some(token) = token {
         ctx.sql.query(store::delete_by_token(&token)).await?;
+        ctx.queue_kv(crate::store::secondary::Op::Forget(vec![token]));
     }
     delete_session_cookie(ctx, false);
     Ok(Reply::Json(r#"{"success":true}"#.to_owned()))

@@ -78,6 +78,7 @@ pub async fn update_user(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Repl
     }
     user.updated_at = ctx.now;
     ctx.sql.query(users::update(&user)).await?;
+    session::forget_user(ctx, &user.id);
     set_session_cookie(ctx, &current.session, &user, None);
     Ok(Reply::Json(r#"{"status":true}"#.to_owned()))
 }
@@ -141,13 +142,16 @@ pub async fn change_email(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Rep
 const USER_DELETED: &str = r#"{"success":true,"message":"User deleted"}"#;
 
 async fn delete_account(ctx: &mut Ctx<'_>, user: &User) -> Result<(), ApiError> {
-    ctx.sql
+    let mut results = ctx
+        .sql
         .batch(vec![
             sessions::delete_for_user(&user.id),
             accounts::delete_for_user(&user.id),
             users::delete(&user.id),
         ])
         .await?;
+    session::forget(ctx, results.swap_remove(0));
+    session::forget_user(ctx, &user.id);
     delete_session_cookie(ctx, false);
     Ok(())
 }

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 
 pub mod accounts;
 pub mod migrations;
+pub mod secondary;
 pub mod sessions;
 pub mod users;
 pub mod verifications;
@@ -217,12 +218,19 @@ impl<S: Sql + ?Sized> Sql for std::rc::Rc<S> {
     }
 }
 
-/// Optional secondary storage (Workers KV, Spin KV): Better Auth's `secondaryStorage`.
+/// Optional secondary storage (Workers KV, Spin KV, the native in-memory KV): Better Auth's
+/// `secondaryStorage`.
 ///
 /// Consistency contract: Workers KV is eventually consistent (about 60 s between locations) and
 /// takes one write per key per second. KV is therefore never the only record of anything that
-/// must be exact — a revocation, or a rate-limit counter that must hold — and readers must accept
-/// a value up to that bound out of date. The core does not use it yet; the hosts provide it.
+/// must be exact, and readers must accept a value some time out of date:
+///
+/// * sessions (`secondaryStorage.enabled`): the database is the record and KV a read-through
+///   cache; sensitive endpoints read the database, and `get-session` trusts a KV entry for at
+///   most `secondaryStorage.revalidateAfter` seconds after it was checked against the database.
+///   The full contract is in [`secondary`].
+/// * rate-limit counters (`rateLimit.storage: "secondary-storage"`): approximate.
+/// * verification values: never in KV (single use needs an atomic get-and-delete).
 #[async_trait(?Send)]
 pub trait Kv {
     /// The value under `key`, if any.
@@ -231,6 +239,79 @@ pub trait Kv {
     async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), SqlError>;
     /// Removes `key`.
     async fn delete(&self, key: &str) -> Result<(), SqlError>;
+}
+
+/// Wraps a KV and counts its calls: the round-trip budget tests read it.
+pub struct CountingKv<K> {
+    inner: K,
+    counts: Cell<KvCounts>,
+}
+
+/// KV calls by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KvCounts {
+    /// `get` calls.
+    pub reads: u32,
+    /// `put` calls.
+    pub writes: u32,
+    /// `delete` calls.
+    pub deletes: u32,
+}
+
+impl<K> CountingKv<K> {
+    /// Starts counting at zero.
+    pub fn new(inner: K) -> Self {
+        CountingKv {
+            inner,
+            counts: Cell::new(KvCounts::default()),
+        }
+    }
+    /// Calls since the last reset.
+    pub fn counts(&self) -> KvCounts {
+        self.counts.get()
+    }
+    /// Sets the counts back to zero.
+    pub fn reset(&self) {
+        self.counts.set(KvCounts::default());
+    }
+    /// The wrapped KV.
+    pub fn inner(&self) -> &K {
+        &self.inner
+    }
+    fn count(&self, f: impl FnOnce(&mut KvCounts)) {
+        let mut counts = self.counts.get();
+        f(&mut counts);
+        self.counts.set(counts);
+    }
+}
+
+#[async_trait(?Send)]
+impl<K: Kv> Kv for CountingKv<K> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, SqlError> {
+        self.count(|c| c.reads += 1);
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), SqlError> {
+        self.count(|c| c.writes += 1);
+        self.inner.put(key, value, ttl_seconds).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), SqlError> {
+        self.count(|c| c.deletes += 1);
+        self.inner.delete(key).await
+    }
+}
+
+#[async_trait(?Send)]
+impl<K: Kv + ?Sized> Kv for std::rc::Rc<K> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, SqlError> {
+        (**self).get(key).await
+    }
+    async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), SqlError> {
+        (**self).put(key, value, ttl_seconds).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), SqlError> {
+        (**self).delete(key).await
+    }
 }
 
 /// Columns are read by position; a short or mistyped row is a storage error, never a panic.

@@ -120,26 +120,26 @@ pub fn delete_by_token(token: &str) -> Statement {
     )
 }
 
-/// Deletes one session by token, only if it belongs to `user_id`.
+/// Deletes one session by token, only if it belongs to `user_id`; returns its token.
 pub fn delete_by_token_for_user(token: &str, user_id: &str) -> Statement {
     Statement::new(
-        r#"DELETE FROM "session" WHERE "token" = ? AND "userId" = ?"#,
+        r#"DELETE FROM "session" WHERE "token" = ? AND "userId" = ? RETURNING "token""#,
         vec![token.into(), user_id.into()],
     )
 }
 
-/// Deletes every session of a user.
+/// Deletes every session of a user; returns their tokens.
 pub fn delete_for_user(user_id: &str) -> Statement {
     Statement::new(
-        r#"DELETE FROM "session" WHERE "userId" = ?"#,
+        r#"DELETE FROM "session" WHERE "userId" = ? RETURNING "token""#,
         vec![user_id.into()],
     )
 }
 
-/// Deletes every session of a user but one.
+/// Deletes every session of a user but one; returns their tokens.
 pub fn delete_others_for_user(user_id: &str, keep_token: &str) -> Statement {
     Statement::new(
-        r#"DELETE FROM "session" WHERE "userId" = ? AND "token" != ?"#,
+        r#"DELETE FROM "session" WHERE "userId" = ? AND "token" != ? RETURNING "token""#,
         vec![user_id.into(), keep_token.into()],
     )
 }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use portcullis::host::native::{self, Settings, SqliteSql};
-use portcullis::store::CountingSql;
+use portcullis::store::{CountingKv, CountingSql};
 use portcullis::{Auth, Clock, Config, Host, InlineHasher};
 
 /// The secret of the recorded Better Auth deployment in `shared/better-auth/`, so its cookies
@@ -284,10 +284,35 @@ impl CapturedMail {
     }
 }
 
+/// The native in-memory KV on the test's clock; with `lose_deletes` set it models a Workers KV
+/// location that has not seen deletes yet (or a delete that failed): they are dropped.
+pub struct TestKv {
+    pub inner: native::MemoryKvHandle,
+    pub lose_deletes: Cell<bool>,
+}
+
+#[async_trait::async_trait(?Send)]
+impl portcullis::Kv for TestKv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, portcullis::SqlError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, value: &[u8], ttl: u64) -> Result<(), portcullis::SqlError> {
+        self.inner.put(key, value, ttl).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), portcullis::SqlError> {
+        if self.lose_deletes.get() {
+            return Ok(());
+        }
+        self.inner.delete(key).await
+    }
+}
+
 /// An in-process server: the test owns the clock and counts SQL round trips.
 pub struct InProcess {
     pub auth: Auth,
     pub sql: Rc<CountingSql<SqliteSql>>,
+    /// With [`InProcess::with_kv`]: the host's KV, its calls counted.
+    pub kv: Option<Rc<CountingKv<TestKv>>>,
     pub clock: TestClock,
     pub mail: CapturedMail,
     runtime: tokio::runtime::Runtime,
@@ -302,7 +327,12 @@ impl InProcess {
     }
 
     pub fn with_sql(sql: SqliteSql, config_json: Option<&str>) -> InProcess {
-        InProcess::with_parts(sql, config_json, None)
+        InProcess::with_parts(sql, config_json, None, false)
+    }
+
+    /// With the native in-memory KV as the host's KV (on the test clock, calls counted).
+    pub fn with_kv(config_json: Option<&str>) -> InProcess {
+        InProcess::with_parts(SqliteSql::memory().unwrap(), config_json, None, true)
     }
 
     /// With an upstream for the static-site gate.
@@ -310,13 +340,19 @@ impl InProcess {
         config_json: Option<&str>,
         upstream: Box<dyn portcullis::net::Upstream>,
     ) -> InProcess {
-        InProcess::with_parts(SqliteSql::memory().unwrap(), config_json, Some(upstream))
+        InProcess::with_parts(
+            SqliteSql::memory().unwrap(),
+            config_json,
+            Some(upstream),
+            false,
+        )
     }
 
     fn with_parts(
         sql: SqliteSql,
         config_json: Option<&str>,
         upstream: Option<Box<dyn portcullis::net::Upstream>>,
+        with_kv: bool,
     ) -> InProcess {
         let mut config = config_json
             .map(|j| Config::from_json(j).unwrap())
@@ -334,9 +370,15 @@ impl InProcess {
         let sql = Rc::new(CountingSql::new(sql));
         let clock = TestClock(Rc::new(Cell::new(RECORDED_NOW)));
         let mail = CapturedMail::default();
+        let kv = with_kv.then(|| {
+            Rc::new(CountingKv::new(TestKv {
+                inner: native::MemoryKv::default().handle(Box::new(clock.clone())),
+                lose_deletes: Cell::new(false),
+            }))
+        });
         let host = Host {
             sql: Box::new(sql.clone()),
-            kv: None,
+            kv: kv.clone().map(|kv| Box::new(kv) as Box<dyn portcullis::Kv>),
             clock: Box::new(clock.clone()),
             hasher: Box::new(InlineHasher(config.password.algorithm)),
             http: Box::new(portcullis::net::NoHttp),
@@ -349,6 +391,7 @@ impl InProcess {
         InProcess {
             auth,
             sql,
+            kv,
             clock,
             mail,
             runtime,
@@ -421,6 +464,42 @@ impl InProcess {
             .unwrap();
         self.sql.reset();
         rows
+    }
+
+    /// The KV (with [`InProcess::with_kv`]).
+    pub fn kv(&self) -> &CountingKv<TestKv> {
+        self.kv.as_deref().expect("InProcess::with_kv")
+    }
+
+    /// A KV value as text, read directly (not counted).
+    pub fn kv_raw(&self, key: &str) -> Option<String> {
+        use portcullis::Kv;
+        let raw = self.runtime.block_on(self.kv().inner().get(key)).unwrap();
+        raw.map(|v| String::from_utf8(v).unwrap())
+    }
+
+    /// Writes a KV value directly (not counted).
+    pub fn kv_put_raw(&self, key: &str, value: &str) {
+        use portcullis::Kv;
+        let kv = self.kv().inner();
+        self.runtime
+            .block_on(kv.put(key, value.as_bytes(), 86_400))
+            .unwrap();
+    }
+
+    /// Deletes a KV key directly (not counted).
+    pub fn kv_delete_raw(&self, key: &str) {
+        use portcullis::Kv;
+        self.runtime
+            .block_on(self.kv().inner().inner.delete(key))
+            .unwrap();
+    }
+
+    /// KV calls since the last reset; then resets.
+    pub fn take_kv_counts(&self) -> portcullis::store::KvCounts {
+        let counts = self.kv().counts();
+        self.kv().reset();
+        counts
     }
 
     /// `(query calls, batch calls)` since the last reset; then resets.
