@@ -1,4 +1,12 @@
-//! `portcullis`: the native server (`cargo run`), and `portcullis migrate`.
+//! `portcullis`: the native server (`cargo run`) and its command line.
+//!
+//! ```text
+//! portcullis [serve]                         apply pending migrations, then serve
+//! portcullis migrate [--database URL]        apply pending migrations (SQLite file; DATABASE_URL)
+//! portcullis migrate --d1 [--remote]         D1, through `npx wrangler d1 migrations apply DB`
+//! portcullis generate [--dialect sqlite|postgres]   print the schema SQL
+//! portcullis secret                          print a strong BETTER_AUTH_SECRET
+//! ```
 
 #[cfg(not(target_arch = "wasm32"))]
 use std::net::TcpListener;
@@ -7,14 +15,25 @@ use std::process::ExitCode;
 
 #[cfg(not(target_arch = "wasm32"))]
 use portcullis::host::native::{self, Settings};
+#[cfg(not(target_arch = "wasm32"))]
+use portcullis::store::migrations::Dialect;
 
 /// The wasm builds are the library (the Worker, the Spin component); this binary is native only.
 #[cfg(target_arch = "wasm32")]
 fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
+const USAGE: &str = "usage:
+  portcullis [serve]                               apply pending migrations, then serve
+  portcullis migrate [--database URL]              apply pending migrations (default: DATABASE_URL, else ./portcullis.db)
+  portcullis migrate --d1 [--remote]               apply them to D1 through `npx wrangler d1 migrations apply DB`
+  portcullis generate [--dialect sqlite|postgres]  print the schema SQL (default sqlite)
+  portcullis secret                                print a strong BETTER_AUTH_SECRET";
+
+#[cfg(not(target_arch = "wasm32"))]
 fn main() -> ExitCode {
-    match run() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("portcullis: {message}");
@@ -23,22 +42,140 @@ fn main() -> ExitCode {
     }
 }
 
+/// The arguments after the command: `--name value` options and `--flag`s, nothing else.
 #[cfg(not(target_arch = "wasm32"))]
-fn run() -> Result<(), String> {
-    let command = std::env::args().nth(1);
+struct Options<'a> {
+    command: &'a str,
+    rest: &'a [String],
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl<'a> Options<'a> {
+    /// Fails on anything not in `values` (options with a value) or `flags`.
+    fn check(&self, values: &[&str], flags: &[&str]) -> Result<(), String> {
+        let mut i = 0;
+        while let Some(arg) = self.rest.get(i) {
+            if values.contains(&arg.as_str()) {
+                if self.rest.get(i + 1).is_none() {
+                    return Err(format!("{arg} needs a value\n{USAGE}"));
+                }
+                i += 2;
+            } else if flags.contains(&arg.as_str()) {
+                i += 1;
+            } else {
+                return Err(format!(
+                    "unknown argument {arg:?} for `{}`\n{USAGE}",
+                    self.command
+                ));
+            }
+        }
+        Ok(())
+    }
+    fn value(&self, name: &str) -> Option<&'a str> {
+        let i = self.rest.iter().position(|a| a == name)?;
+        self.rest.get(i + 1).map(String::as_str)
+    }
+    fn flag(&self, name: &str) -> bool {
+        self.rest.iter().any(|a| a == name)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn run(args: &[String]) -> Result<(), String> {
+    let command = args.first().map_or("serve", String::as_str);
+    let options = Options {
+        command,
+        rest: args.get(1..).unwrap_or_default(),
+    };
+    match command {
+        "serve" => {
+            options.check(&[], &[])?;
+            serve()
+        }
+        "migrate" => {
+            options.check(&["--database"], &["--d1", "--remote"])?;
+            if options.flag("--d1") {
+                return migrate_d1(options.flag("--remote"));
+            }
+            let url = options
+                .value("--database")
+                .map(str::to_owned)
+                .or_else(|| std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty()))
+                .unwrap_or_else(|| "./portcullis.db".to_owned());
+            migrate(&url)
+        }
+        "generate" => {
+            options.check(&["--dialect"], &[])?;
+            let dialect: Dialect = options.value("--dialect").unwrap_or("sqlite").parse()?;
+            for (name, sql) in dialect.migrations() {
+                println!("-- {name}\n{}", sql.trim_end());
+            }
+            Ok(())
+        }
+        "secret" => {
+            options.check(&[], &[])?;
+            // 32 random bytes as 64 hex digits, as `@better-auth/cli secret` prints.
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            println!("BETTER_AUTH_SECRET={hex}");
+            Ok(())
+        }
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n{USAGE}")),
+    }
+}
+
+/// Applies pending migrations to the database at `url`, one progress line per migration.
+#[cfg(not(target_arch = "wasm32"))]
+fn migrate(url: &str) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let mut progress = |name: &str| eprintln!("portcullis: applying {name}");
+    let (target, applied) = native::migrate_url(url, &mut progress)?;
+    if applied.is_empty() {
+        eprintln!("portcullis: {target} is up to date");
+    } else {
+        eprintln!(
+            "portcullis: applied {} migration(s) to {target} in {} ms",
+            applied.len(),
+            started.elapsed().as_millis()
+        );
+    }
+    Ok(())
+}
+
+/// D1 is migrated by wrangler, from the `migrations/` directory named in `wrangler.toml`.
+#[cfg(not(target_arch = "wasm32"))]
+fn migrate_d1(remote: bool) -> Result<(), String> {
+    if !std::path::Path::new("wrangler.toml").exists() {
+        return Err(
+            "--d1 runs wrangler, which needs wrangler.toml (with the DB binding) in the current directory"
+                .to_owned(),
+        );
+    }
+    let location = if remote { "--remote" } else { "--local" };
+    eprintln!("portcullis: npx wrangler d1 migrations apply DB {location}");
+    let status = std::process::Command::new("npx")
+        .args(["wrangler", "d1", "migrations", "apply", "DB", location])
+        .env("CI", "true")
+        .status()
+        .map_err(|e| format!("cannot run npx (is Node.js installed?): {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("wrangler d1 migrations apply failed ({status})"))
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn serve() -> Result<(), String> {
     let settings = Settings::from_env()?;
     let applied = native::migrate(&settings)?;
     for name in &applied {
         eprintln!("portcullis: applied migration {name}");
-    }
-    match command.as_deref() {
-        None | Some("serve") => {}
-        Some("migrate") => return Ok(()),
-        Some(other) => {
-            return Err(format!(
-                "unknown command {other:?} (commands: serve, migrate)"
-            ))
-        }
     }
     // Build one server up front so a configuration error stops us before we claim to serve.
     drop(native::auth_for(&settings, Default::default())?);

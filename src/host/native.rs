@@ -330,11 +330,7 @@ impl Settings {
             }
         };
         let database = var("DATABASE_URL").unwrap_or_else(|| "./portcullis.db".to_owned());
-        let database = database
-            .strip_prefix("sqlite://")
-            .or_else(|| database.strip_prefix("file:"))
-            .unwrap_or(&database)
-            .into();
+        let database = sqlite_path(&database);
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Settings {
             config,
@@ -382,6 +378,53 @@ pub fn auth_for(settings: &Settings, shared: Shared) -> Result<Auth, String> {
         log,
     };
     Auth::new(settings.config.clone(), settings.secret.clone(), host)
+}
+
+/// The SQLite file a `DATABASE_URL` names: a path, `sqlite://path` or `file:path`.
+pub fn sqlite_path(url: &str) -> std::path::PathBuf {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("file:"))
+        .unwrap_or(url)
+        .into()
+}
+
+/// Applies pending migrations to the database a URL names (`portcullis migrate`), calling
+/// `progress` with each migration's name before it runs. Returns how to name the database in
+/// messages (never with a password) and the migrations applied.
+pub fn migrate_url(
+    url: &str,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(String, Vec<&'static str>), String> {
+    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    if let Some(scheme @ ("postgres" | "postgresql" | "libsql" | "http" | "https")) =
+        scheme.as_deref()
+    {
+        return Err(format!(
+            "{scheme}:// databases are not supported by this build (SQLite files only; D1 with --d1)"
+        ));
+    }
+    let path = sqlite_path(url);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(format!(
+                "cannot create the SQLite database {}: the directory {} does not exist",
+                path.display(),
+                parent.display()
+            ));
+        }
+    }
+    let sql = SqliteSql::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let applied = runtime
+        .block_on(crate::store::migrations::apply_with(
+            &sql,
+            crate::store::migrations::Dialect::Sqlite,
+            progress,
+        ))
+        .map_err(|e| format!("migration failed on {}: {e}", path.display()))?;
+    Ok((path.display().to_string(), applied))
 }
 
 /// Applies pending migrations to the database file.

@@ -1,4 +1,6 @@
-//! The SQL migrations in `migrations/`, embedded, and the runner the native host uses at start.
+//! The SQL migrations in `migrations/` (SQLite, which D1, Spin and libSQL speak) and
+//! `migrations/postgres/` (PostgreSQL), embedded, and the runner the native host and
+//! `portcullis migrate` use.
 //!
 //! Applied migrations are recorded in `d1_migrations`, the table wrangler keeps for D1, so a
 //! database migrated by `wrangler d1 migrations apply` and one migrated here agree on what is
@@ -7,7 +9,29 @@
 
 use super::{Sql, SqlError, Statement, Value};
 
-/// `(file name, SQL)` of every migration, in order.
+/// A SQL dialect with its own migration files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: native rusqlite, D1, Spin SQLite, libSQL.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl std::str::FromStr for Dialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sqlite" | "d1" | "libsql" => Ok(Dialect::Sqlite),
+            "postgres" | "postgresql" | "pg" => Ok(Dialect::Postgres),
+            other => Err(format!(
+                "unknown dialect {other:?} (dialects: sqlite, postgres)"
+            )),
+        }
+    }
+}
+
+/// `(file name, SQL)` of every SQLite migration, in order.
 pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_better_auth_core.sql",
@@ -19,13 +43,48 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Applies the migrations not yet recorded; returns the names applied. Each migration and its
-/// record are one transaction.
+/// `(file name, SQL)` of every PostgreSQL migration, in order; the same names as [`MIGRATIONS`].
+pub const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_better_auth_core.sql",
+        include_str!("../../migrations/postgres/0001_better_auth_core.sql"),
+    ),
+    (
+        "0002_rate_limit.sql",
+        include_str!("../../migrations/postgres/0002_rate_limit.sql"),
+    ),
+];
+
+impl Dialect {
+    /// The migrations of this dialect, in order.
+    pub fn migrations(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Dialect::Sqlite => MIGRATIONS,
+            Dialect::Postgres => POSTGRES_MIGRATIONS,
+        }
+    }
+
+    fn record_table(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);",
+            Dialect::Postgres => "CREATE TABLE IF NOT EXISTS d1_migrations(id SERIAL PRIMARY KEY, name TEXT UNIQUE, applied_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP NOT NULL);",
+        }
+    }
+}
+
+/// Applies the SQLite migrations not yet recorded; returns the names applied.
 pub async fn apply(sql: &dyn Sql) -> Result<Vec<&'static str>, SqlError> {
-    sql.execute_script(
-        "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);",
-    )
-    .await?;
+    apply_with(sql, Dialect::Sqlite, &mut |_| {}).await
+}
+
+/// Applies the migrations of `dialect` not yet recorded, calling `progress` before each one with
+/// its name; returns the names applied. Each migration and its record are one transaction.
+pub async fn apply_with(
+    sql: &dyn Sql,
+    dialect: Dialect,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<&'static str>, SqlError> {
+    sql.execute_script(dialect.record_table()).await?;
     let done = sql
         .query(Statement::new("SELECT name FROM d1_migrations", vec![]))
         .await?;
@@ -34,12 +93,15 @@ pub async fn apply(sql: &dyn Sql) -> Result<Vec<&'static str>, SqlError> {
         .filter_map(|row| row.into_iter().next().and_then(Value::into_text))
         .collect();
     let mut applied = Vec::new();
-    for (name, script) in MIGRATIONS {
+    for (name, script) in dialect.migrations() {
         if done.iter().any(|d| d == name) {
             continue;
         }
+        progress(name);
         let record = format!("INSERT INTO d1_migrations (name) VALUES ('{name}');");
-        sql.execute_script(&format!("{script}\n{record}")).await?;
+        sql.execute_script(&format!("{script}\n{record}"))
+            .await
+            .map_err(|e| SqlError::new(format!("{name}: {e}")))?;
         applied.push(*name);
     }
     Ok(applied)
