@@ -18,6 +18,10 @@
 #                         Set (even empty): used as given, with @MAIL_SINK_URL@ replaced by the sink's URL.
 #   SECONDARY_STORAGE=1   sessions in the host's KV too: adds {"secondaryStorage":{"enabled":true}} to the
 #                         options (native: the in-memory KV; worker: the KV binding of wrangler.toml)
+#   D1_SESSIONS=1         worker only: D1 read replication, adds {"d1":{"readReplication":true}} and turns on
+#                         d1-sessions.test.mjs (skipped otherwise). Pass d1-sessions.test.mjs as the argument:
+#                         the other files assert Better Auth's exact Set-Cookie lists, which the bookmark
+#                         cookie adds to.
 #   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
 #   READY_TIMEOUT         seconds to wait for GET /api/auth/ok (default 60 native, 180 worker)
 #   SKIP_BUILD=1          use the existing build (target/release/portcullis or build/worker)
@@ -103,6 +107,15 @@ if [[ -n "${SECONDARY_STORAGE:-}" ]]; then
   SAY_PREFIX="$SAY_PREFIX[kv]"
   say "sessions in secondary storage: $PORTCULLIS_CONFIG"
 fi
+if [[ -n "${D1_SESSIONS:-}" ]]; then
+  [[ "$MODE" == worker ]] || die "D1_SESSIONS=1 needs the worker mode"
+  PORTCULLIS_CONFIG=$(node -e '
+    const c = JSON.parse(process.argv[1] || "{}") || {};
+    c.d1 = { ...(c.d1 || {}), readReplication: true };
+    console.log(JSON.stringify(c));' "$PORTCULLIS_CONFIG")
+  SAY_PREFIX="$SAY_PREFIX[d1-sessions]"
+  say "D1 read replication: $PORTCULLIS_CONFIG"
+fi
 # What account.test.mjs should expect of /delete-user under this configuration.
 if [[ -z "${DELETE_USER:-}" ]]; then
   DELETE_USER=$(node -e '
@@ -152,8 +165,18 @@ fi
 start_ms=$(date +%s%3N)
 set +e
 (cd tests/client && AUTH_BASE_URL="$BASE_URL" MAIL_LOG="$MAIL_LOG" PORTCULLIS=1 DELETE_USER="$DELETE_USER" \
-  node --test "$@")
+  D1_SESSIONS="${D1_SESSIONS:+1}" node --test "$@")
 status=$?
 set -e
 say "node --test exited with $status after $(($(date +%s%3N) - start_ms)) ms"
+# With sessions in KV, the Worker must have written Better Auth's layout to its KV namespace.
+if [[ $status -eq 0 && -n "${SECONDARY_STORAGE:-}" && "$MODE" == worker ]]; then
+  keys=$("$WRANGLER" kv key list --binding KV --local --persist-to "$STATE" 2>>"$LOG") || keys=""
+  lists=$(grep -o '"active-sessions-[^"]*"' <<<"$keys" | wc -l)
+  say "Workers KV holds $lists active-sessions-<userId> lists"
+  if [[ "$lists" -eq 0 ]]; then
+    say "expected the Worker to keep sessions in KV; wrangler kv key list gave: ${keys:0:500}"
+    status=1
+  fi
+fi
 exit "$status"

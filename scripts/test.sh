@@ -27,6 +27,9 @@ step "official client with sessions in KV, native and the Worker (D1 + KV) (reus
 SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh native
 SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh worker
 
+step "official client against the Worker with D1 read replication (Sessions API, bookmark cookie)"
+SKIP_BUILD=1 D1_SESSIONS=1 scripts/client-suite.sh worker d1-sessions.test.mjs
+
 step "rate limiting on, native and in workerd (builds from the steps above)"
 SKIP_BUILD=1 scripts/ratelimit-suite.sh native
 SKIP_BUILD=1 scripts/ratelimit-suite.sh worker

@@ -45,6 +45,8 @@ pub struct Config {
     /// Sessions in the host's KV (Portcullis' own option; Better Auth takes a `secondaryStorage`
     /// object instead).
     pub secondary_storage: SecondaryStorageOptions,
+    /// Cloudflare D1 options (Portcullis' own; other hosts ignore them).
+    pub d1: D1Options,
 }
 
 impl Default for Config {
@@ -64,8 +66,19 @@ impl Default for Config {
             email: EmailDelivery::default(),
             gate: GateOptions::default(),
             secondary_storage: SecondaryStorageOptions::default(),
+            d1: D1Options::default(),
         }
     }
+}
+
+/// `d1`: options of the Workers host's D1 database.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct D1Options {
+    /// D1 read replication through the Sessions API (`withSession`): reads may go to the nearest
+    /// replica, and a bookmark carried in the `<cookiePrefix>.d1_bookmark` cookie makes every
+    /// request of a client see at least what its previous requests wrote. Off by default.
+    pub read_replication: bool,
 }
 
 /// `secondaryStorage`: sessions cached in the host's KV (Workers KV, Spin KV, the native

@@ -16,10 +16,28 @@ use crate::store::{Kv, Row, Sql, SqlError, Statement, Value};
 use crate::time::{Clock, Millis};
 use crate::{Auth, Config, Host};
 
-/// D1 as a [`Sql`] driver. `batch` is D1's `batch()`: one round trip, one transaction.
-pub struct D1Sql(pub D1Database);
+/// D1 as a [`Sql`] driver. `batch` is D1's `batch()`: one round trip, one transaction. With a
+/// session (read replication, `d1.readReplication`), queries go through the Sessions API.
+pub struct D1Sql {
+    db: D1Database,
+    session: Option<std::rc::Rc<worker::D1DatabaseSession>>,
+}
 
-fn bind(db: &D1Database, statement: &Statement) -> Result<worker::D1PreparedStatement, SqlError> {
+impl D1Sql {
+    /// Plain D1: every query to the primary.
+    pub fn new(db: D1Database) -> Self {
+        D1Sql { db, session: None }
+    }
+
+    fn prepare(&self, sql: &str) -> worker::D1PreparedStatement {
+        match &self.session {
+            Some(session) => session.prepare(sql),
+            None => self.db.prepare(sql),
+        }
+    }
+}
+
+fn bind(db: &D1Sql, statement: &Statement) -> Result<worker::D1PreparedStatement, SqlError> {
     let params: Vec<JsValue> = statement
         .params
         .iter()
@@ -100,7 +118,7 @@ impl<'de> serde::Deserialize<'de> for OrderedRow {
 impl Sql for D1Sql {
     async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
         let rows: Vec<Vec<serde_json::Value>> =
-            bind(&self.0, &statement)?.raw().await.map_err(d1_error)?;
+            bind(self, &statement)?.raw().await.map_err(d1_error)?;
         Ok(rows
             .into_iter()
             .map(|row| row.into_iter().map(from_json).collect())
@@ -110,9 +128,13 @@ impl Sql for D1Sql {
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, SqlError> {
         let prepared = statements
             .iter()
-            .map(|s| bind(&self.0, s))
+            .map(|s| bind(self, s))
             .collect::<Result<Vec<_>, _>>()?;
-        let results = self.0.batch(prepared).await.map_err(d1_error)?;
+        let results = match &self.session {
+            Some(session) => session.batch(prepared).await,
+            None => self.db.batch(prepared).await,
+        }
+        .map_err(d1_error)?;
         results
             .into_iter()
             .map(|result| {
@@ -126,7 +148,7 @@ impl Sql for D1Sql {
     }
 
     async fn execute_script(&self, script: &str) -> Result<(), SqlError> {
-        self.0.exec(script).await.map(|_| ()).map_err(d1_error)
+        self.db.exec(script).await.map(|_| ()).map_err(d1_error)
     }
 }
 
@@ -185,7 +207,71 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn build(env: &Env) -> Result<Auth, String> {
+/// A D1 session of one request (read replication) and the cookie carrying its bookmark.
+struct Replication {
+    session: std::rc::Rc<worker::D1DatabaseSession>,
+    cookie: String,
+    attributes: crate::cookies::CookieAttributes,
+    incoming: Option<String>,
+}
+
+impl Replication {
+    /// Starts the request's session where its bookmark cookie says (so it reads at least what
+    /// the client's earlier requests wrote); without one, a GET may start on any replica and
+    /// anything else starts on the primary.
+    fn start(
+        db: &D1Database,
+        config: &Config,
+        headers: &http::HeaderMap,
+        method: &http::Method,
+    ) -> Result<Replication, String> {
+        let names = crate::context::AuthCookies::new(config);
+        let cookie = names.session_token.replace("session_token", "d1_bookmark");
+        let incoming = headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(crate::cookies::parse_cookie_header)
+            .find(|(name, _)| *name == cookie)
+            .map(|(_, value)| value)
+            .filter(|b| {
+                (1..=256).contains(&b.len())
+                    && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+            });
+        let start = match (&incoming, method == http::Method::GET) {
+            (Some(bookmark), _) => bookmark.as_str(),
+            (None, true) => "first-unconstrained",
+            (None, false) => "first-primary",
+        };
+        let session = db
+            .with_session(Some(start))
+            .map_err(|e| format!("D1 withSession: {e}"))?;
+        Ok(Replication {
+            session: std::rc::Rc::new(session),
+            cookie,
+            attributes: names.attributes,
+            incoming,
+        })
+    }
+
+    /// Sets the bookmark cookie when the session moved past the one the request brought.
+    fn finish(&self, response: &mut http::Response<Bytes>) {
+        let Ok(Some(bookmark)) = self.session.get_bookmark() else {
+            return;
+        };
+        if self.incoming.as_deref() == Some(bookmark.as_str()) {
+            return;
+        }
+        let line = crate::cookies::serialize_set_cookie(&self.cookie, &bookmark, &self.attributes);
+        if let Ok(value) = http::HeaderValue::from_str(&line) {
+            response
+                .headers_mut()
+                .append(http::header::SET_COOKIE, value);
+        }
+    }
+}
+
+fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replication>), String> {
     let mut config = match var(env, "PORTCULLIS_CONFIG") {
         Some(json) => Config::from_json(&json)?,
         None => Config::default(),
@@ -207,8 +293,22 @@ fn build(env: &Env) -> Result<Auth, String> {
             .ok()
             .map(|assets| Box::new(crate::net::worker::AssetsUpstream(assets)) as _)
     };
+    let replication = if config.d1.read_replication {
+        Some(Replication::start(
+            &db,
+            &config,
+            &parts.headers,
+            &parts.method,
+        )?)
+    } else {
+        None
+    };
+    let sql = D1Sql {
+        db,
+        session: replication.as_ref().map(|r| r.session.clone()),
+    };
     let host = Host {
-        sql: Box::new(D1Sql(db)),
+        sql: Box::new(sql),
         kv: env
             .kv("KV")
             .ok()
@@ -222,7 +322,7 @@ fn build(env: &Env) -> Result<Auth, String> {
         rate_limit_memory: RATE_LIMIT_MEMORY.with(Clone::clone),
         log,
     };
-    Auth::new(config, secret, host)
+    Ok((Auth::new(config, secret, host)?, replication))
 }
 
 thread_local! {
@@ -238,8 +338,9 @@ pub async fn fetch(
     env: Env,
     _ctx: Context,
 ) -> worker::Result<http::Response<Full<Bytes>>> {
-    let auth = match build(&env) {
-        Ok(auth) => auth,
+    let (parts, body) = request.into_parts();
+    let (auth, replication) = match build(&env, &parts) {
+        Ok(built) => built,
         Err(message) => {
             log(&message);
             let mut response = http::Response::new(Full::new(Bytes::from_static(
@@ -249,12 +350,14 @@ pub async fn fetch(
             return Ok(response);
         }
     };
-    let (parts, body) = request.into_parts();
     let body = body
         .collect()
         .await
         .map(|c| c.to_bytes())
         .unwrap_or_default();
-    let response = auth.handle(http::Request::from_parts(parts, body)).await;
+    let mut response = auth.handle(http::Request::from_parts(parts, body)).await;
+    if let Some(replication) = &replication {
+        replication.finish(&mut response);
+    }
     Ok(response.map(Full::new))
 }

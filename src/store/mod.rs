@@ -12,6 +12,7 @@ use std::fmt;
 use async_trait::async_trait;
 
 pub mod accounts;
+pub mod libsql;
 pub mod migrations;
 pub mod secondary;
 pub mod sessions;
