@@ -186,7 +186,7 @@ fn serve() -> Result<(), String> {
         settings.config.base_url,
         settings.config.base_path,
         settings.address,
-        settings.database.display(),
+        native::database_label(&settings.database.to_string_lossy()),
         settings.threads
     );
     native::serve(settings, listener)

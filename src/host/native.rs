@@ -288,7 +288,8 @@ pub struct Settings {
     pub config: Config,
     /// `BETTER_AUTH_SECRET`.
     pub secret: String,
-    /// The SQLite file (`DATABASE_URL`, default `./portcullis.db`).
+    /// The database (`DATABASE_URL`, default `./portcullis.db`): a SQLite file, or a libSQL URL
+    /// (`libsql://`, `https://`, `http://`) kept as given.
     pub database: std::path::PathBuf,
     /// Where to listen.
     pub address: SocketAddr,
@@ -330,7 +331,11 @@ impl Settings {
             }
         };
         let database = var("DATABASE_URL").unwrap_or_else(|| "./portcullis.db".to_owned());
-        let database = sqlite_path(&database);
+        let database = if is_libsql_url(&database) {
+            database.into()
+        } else {
+            sqlite_path(&database)
+        };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Settings {
             config,
@@ -345,8 +350,7 @@ impl Settings {
 /// Builds an [`Auth`] over a SQLite file for this thread; `shared` is what every thread's `Auth`
 /// of the process shares (rate-limit counters, the KV).
 pub fn auth_for(settings: &Settings, shared: Shared) -> Result<Auth, String> {
-    let sql = SqliteSql::open(&settings.database)
-        .map_err(|e| format!("{}: {e}", settings.database.display()))?;
+    let sql = open_database(&settings.database.to_string_lossy())?;
     let gate = &settings.config.gate;
     let upstream: Option<Box<dyn crate::net::Upstream>> = match (gate.enabled, &gate.origin) {
         (false, _) => None,
@@ -362,7 +366,7 @@ pub fn auth_for(settings: &Settings, shared: Shared) -> Result<Auth, String> {
     let wants_kv = config.secondary_storage.enabled
         || config.rate_limit.storage == crate::config::RateLimitStorage::SecondaryStorage;
     let host = Host {
-        sql: Box::new(sql),
+        sql,
         kv: wants_kv.then(|| Box::new(shared.kv.handle(Box::new(SystemClock))) as _),
         clock: Box::new(SystemClock),
         hasher: Box::new(BlockingHasher(settings.config.password.algorithm)),
@@ -396,46 +400,80 @@ pub fn migrate_url(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(String, Vec<&'static str>), String> {
     let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-    if let Some(scheme @ ("postgres" | "postgresql" | "libsql" | "http" | "https")) =
-        scheme.as_deref()
-    {
+    if let Some(scheme @ ("postgres" | "postgresql")) = scheme.as_deref() {
         return Err(format!(
-            "{scheme}:// databases are not supported by this build (SQLite files only; D1 with --d1)"
+            "{scheme}:// databases are not supported by this build (SQLite files and libSQL URLs; D1 with --d1)"
         ));
     }
-    let path = sqlite_path(url);
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            return Err(format!(
-                "cannot create the SQLite database {}: the directory {} does not exist",
-                path.display(),
-                parent.display()
-            ));
+    let (sql, target) = if is_libsql_url(url) {
+        (open_database(url)?, database_label(url))
+    } else {
+        let path = sqlite_path(url);
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(format!(
+                    "cannot create the SQLite database {}: the directory {} does not exist",
+                    path.display(),
+                    parent.display()
+                ));
+            }
         }
-    }
-    let sql = SqliteSql::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        (open_database(url)?, path.display().to_string())
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let applied = runtime
         .block_on(crate::store::migrations::apply_with(
-            &sql,
+            sql.as_ref(),
             crate::store::migrations::Dialect::Sqlite,
             progress,
         ))
-        .map_err(|e| format!("migration failed on {}: {e}", path.display()))?;
-    Ok((path.display().to_string(), applied))
+        .map_err(|e| format!("migration failed on {target}: {e}"))?;
+    Ok((target, applied))
+}
+
+/// Whether a `DATABASE_URL` names a libSQL server (`libsql://`, `https://`, `http://`).
+pub fn is_libsql_url(url: &str) -> bool {
+    ["libsql://", "https://", "http://"].iter().any(|p| {
+        url.get(..p.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(p))
+    })
+}
+
+/// A `DATABASE_URL` for messages: never a libSQL URL's query (its `authToken`).
+pub fn database_label(url: &str) -> String {
+    if is_libsql_url(url) {
+        url.split('?').next().unwrap_or(url).to_owned()
+    } else {
+        url.to_owned()
+    }
+}
+
+/// The database a `DATABASE_URL` names: a libSQL server over HTTP (token from `authToken=` in
+/// the URL or `LIBSQL_AUTH_TOKEN`), or a SQLite file.
+pub fn open_database(url: &str) -> Result<Box<dyn Sql>, String> {
+    if is_libsql_url(url) {
+        let token = std::env::var("LIBSQL_AUTH_TOKEN").ok();
+        let http = Box::new(crate::net::native::HyperClient::new()?);
+        let sql = crate::store::libsql::LibsqlSql::new(url, token, http)?;
+        return Ok(Box::new(sql));
+    }
+    let path = sqlite_path(url);
+    let sql = SqliteSql::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Box::new(sql))
 }
 
 /// Applies pending migrations to the database file.
 pub fn migrate(settings: &Settings) -> Result<Vec<&'static str>, String> {
-    let sql = SqliteSql::open(&settings.database)
-        .map_err(|e| format!("{}: {e}", settings.database.display()))?;
+    let sql = open_database(&settings.database.to_string_lossy())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime
-        .block_on(crate::store::migrations::apply(&sql))
+        .block_on(crate::store::migrations::apply(sql.as_ref()))
         .map_err(|e| format!("migration failed: {e}"))
 }
 

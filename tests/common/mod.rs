@@ -11,6 +11,8 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use portcullis::host::native::{self, Settings, SqliteSql};
+pub mod hrana;
+
 use portcullis::store::{CountingKv, CountingSql};
 use portcullis::{Auth, Clock, Config, Host, InlineHasher};
 
