@@ -22,6 +22,10 @@
 #                         d1-sessions.test.mjs (skipped otherwise). Pass d1-sessions.test.mjs as the argument:
 #                         the other files assert Better Auth's exact Set-Cookie lists, which the bookmark
 #                         cookie adds to.
+#   LIBSQL=1              the database is libSQL over HTTP instead of SQLite/D1: the Hrana test server
+#                         (examples/hrana_server.rs, built here) on HRANA_PORT (default: a free port), over
+#                         a SQLite file in the state directory, with a bearer token; migrated with
+#                         `portcullis migrate`; native gets DATABASE_URL, the Worker LIBSQL_URL.
 #   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
 #   READY_TIMEOUT         seconds to wait for GET /api/auth/ok (default 60 native, 180 worker)
 #   SKIP_BUILD=1          use the existing build (target/release/portcullis or build/worker)
@@ -62,6 +66,7 @@ MAIL_LOG="$STATE/mail.log"
 cleanup() {
   stop_group "$SERVER_PID"
   stop_group "$SINK_PID"
+  stop_group "${HRANA_PID:-}"
   if [[ $1 -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then
     show_tail "$LOG" 200 "----- server log ($LOG, last 200 lines) -----" "----- end of server log -----"
     show_tail "$MAIL_LOG" 50 "----- captured mail ($MAIL_LOG, last 50 lines) -----"
@@ -125,6 +130,25 @@ if [[ -z "${DELETE_USER:-}" ]]; then
     console.log(!d.enabled ? "off" : d.sendDeleteAccountVerification ? "verify" : "on");' "$PORTCULLIS_CONFIG")
 fi
 
+EXTRA_ENV=()
+WRANGLER_VARS=()
+if [[ -n "${LIBSQL:-}" ]]; then
+  SAY_PREFIX="$SAY_PREFIX[libsql]"
+  say "building the Hrana test server and the CLI (cargo build --release --example hrana_server)"
+  cargo build --release --example hrana_server --bin portcullis
+  HRANA_PORT=${HRANA_PORT:-$(free_ports 1)}
+  LIBSQL_TOKEN="client-suite-libsql-token"
+  HRANA_PID=""
+  start_in_group HRANA_PID "$STATE/hrana.log" \
+    "$ROOT/target/release/examples/hrana_server" "$HRANA_PORT" "$STATE/libsql.db" "$LIBSQL_TOKEN"
+  LIBSQL_URL="http://127.0.0.1:$HRANA_PORT"
+  wait_http_ok "$HRANA_PID" "$LIBSQL_URL/v2" 10 || die "the Hrana test server did not start (see $STATE/hrana.log)"
+  LIBSQL_AUTH_TOKEN=$LIBSQL_TOKEN "$ROOT/target/release/portcullis" migrate --database "$LIBSQL_URL" \
+    || die "portcullis migrate to $LIBSQL_URL failed"
+  EXTRA_ENV=(DATABASE_URL="$LIBSQL_URL" LIBSQL_AUTH_TOKEN="$LIBSQL_TOKEN")
+  WRANGLER_VARS=(--var "LIBSQL_URL:$LIBSQL_URL" --var "LIBSQL_AUTH_TOKEN:$LIBSQL_TOKEN")
+fi
+
 case "$MODE" in
   native)
     if [[ -z "${SKIP_BUILD:-}" ]]; then
@@ -132,18 +156,18 @@ case "$MODE" in
       cargo build --release
     fi
     BIN="$ROOT/target/release/portcullis"
-    say "starting $BIN on $BASE_URL (database $STATE/portcullis.db)"
+    say "starting $BIN on $BASE_URL (database ${LIBSQL_URL:-$STATE/portcullis.db})"
     # cwd is the state directory, so no portcullis.json of the checkout is picked up.
     start_in_group SERVER_PID "$LOG" env -C "$STATE" \
       DATABASE_URL="$STATE/portcullis.db" PORT="$PORT" \
       BETTER_AUTH_SECRET="$SECRET" BETTER_AUTH_URL="$BASE_URL" \
       PORTCULLIS_CONFIG="$PORTCULLIS_CONFIG" BETTER_AUTH_TRUSTED_ORIGINS= \
-      "$BIN"
+      "${EXTRA_ENV[@]}" "$BIN"
     ;;
   worker)
     worker_prepare "$STATE"
     say "starting wrangler dev on $BASE_URL"
-    start_wrangler_dev SERVER_PID "$LOG" "$STATE" "$PORT" "$SECRET" "$PORTCULLIS_CONFIG"
+    start_wrangler_dev SERVER_PID "$LOG" "$STATE" "$PORT" "$SECRET" "$PORTCULLIS_CONFIG" "${WRANGLER_VARS[@]}"
     ;;
 esac
 

@@ -184,16 +184,16 @@ worker_prepare() {
   }
 }
 
-# start_wrangler_dev <pid variable> <log file> <state dir> <port> <secret> <PORTCULLIS_CONFIG>
+# start_wrangler_dev <pid variable> <log file> <state dir> <port> <secret> <PORTCULLIS_CONFIG> [args...]
 #   `wrangler dev --local` on http://127.0.0.1:<port> (inspector on <port> + 10000) with the D1 of
 #   worker_prepare, through start_in_group. Every variable the Worker reads is given here, so a
-#   developer's .dev.vars cannot leak in.
+#   developer's .dev.vars cannot leak in. Extra arguments go to wrangler (e.g. more --var).
 start_wrangler_dev() {
   local port=$4
   start_in_group "$1" "$2" "$WRANGLER" dev --local --ip 127.0.0.1 --port "$port" --persist-to "$3" \
     --show-interactive-dev-session=false --live-reload=false --inspector-port "$((port + 10000))" \
     --var "BETTER_AUTH_SECRET:$5" --var "BETTER_AUTH_URL:http://127.0.0.1:$port" \
-    --var "BETTER_AUTH_TRUSTED_ORIGINS:" --var "PORTCULLIS_CONFIG:$6"
+    --var "BETTER_AUTH_TRUSTED_ORIGINS:" --var "PORTCULLIS_CONFIG:$6" "${@:7}"
 }
 
 # ---------------------------------------------------------------------------------------------------

@@ -282,7 +282,6 @@ fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replic
     );
     let secret = var(env, "BETTER_AUTH_SECRET")
         .ok_or("BETTER_AUTH_SECRET is not set (wrangler secret put BETTER_AUTH_SECRET)")?;
-    let db = env.d1("DB").map_err(|e| format!("D1 binding DB: {e}"))?;
     let upstream: Option<Box<dyn crate::net::Upstream>> = if !config.gate.enabled {
         None
     } else if config.gate.origin.is_some() {
@@ -293,22 +292,32 @@ fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replic
             .ok()
             .map(|assets| Box::new(crate::net::worker::AssetsUpstream(assets)) as _)
     };
-    let replication = if config.d1.read_replication {
-        Some(Replication::start(
-            &db,
-            &config,
-            &parts.headers,
-            &parts.method,
-        )?)
-    } else {
-        None
-    };
-    let sql = D1Sql {
-        db,
-        session: replication.as_ref().map(|r| r.session.clone()),
+    // libSQL (Turso) over HTTP when LIBSQL_URL is set; D1 otherwise.
+    let (sql, replication): (Box<dyn Sql>, Option<Replication>) = match var(env, "LIBSQL_URL") {
+        Some(url) => {
+            let token = var(env, "LIBSQL_AUTH_TOKEN");
+            let http = Box::new(crate::net::worker::FetchClient);
+            let sql = crate::store::libsql::LibsqlSql::new(&url, token, http)?;
+            (Box::new(sql), None)
+        }
+        None => {
+            let db = env.d1("DB").map_err(|e| format!("D1 binding DB: {e}"))?;
+            let replication = if config.d1.read_replication {
+                Some(Replication::start(
+                    &db,
+                    &config,
+                    &parts.headers,
+                    &parts.method,
+                )?)
+            } else {
+                None
+            };
+            let session = replication.as_ref().map(|r| r.session.clone());
+            (Box::new(D1Sql { db, session }), replication)
+        }
     };
     let host = Host {
-        sql: Box::new(sql),
+        sql,
         kv: env
             .kv("KV")
             .ok()

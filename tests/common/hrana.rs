@@ -4,6 +4,7 @@
 //! `sequence`, `close`) and counts pipelines, so tests can count round trips.
 //!
 //! It stands in for sqld, which no package registry ships (see the README's libSQL section).
+//! `examples/hrana_server.rs` runs it as a process (scripts/client-suite.sh `LIBSQL=1`).
 //! Streams last one HTTP request: a pipeline must start with baton `null`, and the stream (its
 //! connection, and any transaction left open) ends with the request.
 
@@ -17,6 +18,8 @@ use base64::Engine;
 use rusqlite::types::Value as SqlValue;
 use serde_json::{json, Value};
 
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
 /// A running test server.
 pub struct Hrana {
     pub url: String,
@@ -28,9 +31,17 @@ impl Hrana {
     /// Starts on a free port over a fresh SQLite file; requires `Authorization: Bearer <token>`
     /// when `token` is given.
     pub fn start(token: Option<&str>) -> Hrana {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let database = std::env::temp_dir().join(format!(
+            "portcullis-hrana-{}-{}.db",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        Hrana::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), database, token)
+    }
+
+    /// Serves on `listener` over the SQLite file `database`.
+    pub fn start_on(listener: TcpListener, database: PathBuf, token: Option<&str>) -> Hrana {
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let database = super::temp_dir("hrana").join("libsql.db");
         let pipelines = Arc::new(AtomicUsize::new(0));
         let (db, count) = (database.clone(), pipelines.clone());
         let token = token.map(str::to_owned);
@@ -84,7 +95,10 @@ fn serve(stream: TcpStream, db: &PathBuf, count: &AtomicUsize, token: Option<&st
         let mut body = vec![0; length];
         reader.read_exact(&mut body).unwrap();
         let expected = token.map(|t| format!("Bearer {t}"));
-        let (status, answer) = if expected.is_some() && authorization != expected {
+        let (status, answer) = if method == "GET" && path == "/v2" {
+            // The version check answers without a token.
+            (200, json!({}))
+        } else if expected.is_some() && authorization != expected {
             (401, json!({"error": "Unauthorized"}))
         } else if method == "POST" && path == "/v2/pipeline" {
             count.fetch_add(1, Ordering::SeqCst);
@@ -92,8 +106,6 @@ fn serve(stream: TcpStream, db: &PathBuf, count: &AtomicUsize, token: Option<&st
                 Ok(request) => pipeline(db, &request),
                 Err(e) => (400, json!({"error": e.to_string()})),
             }
-        } else if method == "GET" && path == "/v2" {
-            (200, json!({}))
         } else {
             (404, json!({"error": "not found"}))
         };
