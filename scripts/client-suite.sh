@@ -26,6 +26,8 @@
 #                         (examples/hrana_server.rs, built here) on HRANA_PORT (default: a free port), over
 #                         a SQLite file in the state directory, with a bearer token; migrated with
 #                         `portcullis migrate`; native gets DATABASE_URL, the Worker LIBSQL_URL.
+#   POSTGRES=1            native only: the database is PostgreSQL, a throwaway cluster started here with
+#                         scripts/postgres.sh on PG_PORT (default: a free port); DATABASE_URL=postgres://…
 #   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
 #   READY_TIMEOUT         seconds to wait for GET /api/auth/ok (default 60 native, 180 worker)
 #   SKIP_BUILD=1          use the existing build (target/release/portcullis or build/worker)
@@ -67,6 +69,11 @@ cleanup() {
   stop_group "$SERVER_PID"
   stop_group "$SINK_PID"
   stop_group "${HRANA_PID:-}"
+  if [[ -n "${PG_DIR:-}" ]]; then
+    [[ $1 -eq 0 ]] || show_tail "$PG_DIR/server.log" 50 "----- PostgreSQL log -----"
+    "$ROOT/scripts/postgres.sh" stop "$PG_DIR"
+    rm -rf "$PG_DIR"
+  fi
   if [[ $1 -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then
     show_tail "$LOG" 200 "----- server log ($LOG, last 200 lines) -----" "----- end of server log -----"
     show_tail "$MAIL_LOG" 50 "----- captured mail ($MAIL_LOG, last 50 lines) -----"
@@ -149,6 +156,17 @@ if [[ -n "${LIBSQL:-}" ]]; then
   WRANGLER_VARS=(--var "LIBSQL_URL:$LIBSQL_URL" --var "LIBSQL_AUTH_TOKEN:$LIBSQL_TOKEN")
 fi
 
+if [[ -n "${POSTGRES:-}" ]]; then
+  [[ "$MODE" == native ]] || die "POSTGRES=1 needs the native mode"
+  SAY_PREFIX="$SAY_PREFIX[postgres]"
+  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-pg.XXXXXX")
+  chmod 755 "$PG_DIR"
+  PG_PORT=${PG_PORT:-$(free_ports 1)}
+  say "starting PostgreSQL on 127.0.0.1:$PG_PORT (scripts/postgres.sh)"
+  PG_URL=$("$ROOT/scripts/postgres.sh" start "$PG_DIR" "$PG_PORT") || die "PostgreSQL did not start"
+  EXTRA_ENV=(DATABASE_URL="$PG_URL")
+fi
+
 case "$MODE" in
   native)
     if [[ -z "${SKIP_BUILD:-}" ]]; then
@@ -156,7 +174,7 @@ case "$MODE" in
       cargo build --release
     fi
     BIN="$ROOT/target/release/portcullis"
-    say "starting $BIN on $BASE_URL (database ${LIBSQL_URL:-$STATE/portcullis.db})"
+    say "starting $BIN on $BASE_URL (database ${PG_URL:-${LIBSQL_URL:-$STATE/portcullis.db}})"
     # cwd is the state directory, so no portcullis.json of the checkout is picked up.
     start_in_group SERVER_PID "$LOG" env -C "$STATE" \
       DATABASE_URL="$STATE/portcullis.db" PORT="$PORT" \

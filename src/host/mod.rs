@@ -5,6 +5,9 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod postgres;
+
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 pub mod worker;
 

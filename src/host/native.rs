@@ -331,7 +331,7 @@ impl Settings {
             }
         };
         let database = var("DATABASE_URL").unwrap_or_else(|| "./portcullis.db".to_owned());
-        let database = if is_libsql_url(&database) {
+        let database = if is_libsql_url(&database) || is_postgres_url(&database) {
             database.into()
         } else {
             sqlite_path(&database)
@@ -399,13 +399,7 @@ pub fn migrate_url(
     url: &str,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(String, Vec<&'static str>), String> {
-    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-    if let Some(scheme @ ("postgres" | "postgresql")) = scheme.as_deref() {
-        return Err(format!(
-            "{scheme}:// databases are not supported by this build (SQLite files and libSQL URLs; D1 with --d1)"
-        ));
-    }
-    let (sql, target) = if is_libsql_url(url) {
+    let (sql, target) = if is_libsql_url(url) || is_postgres_url(url) {
         (open_database(url)?, database_label(url))
     } else {
         let path = sqlite_path(url);
@@ -427,7 +421,7 @@ pub fn migrate_url(
     let applied = runtime
         .block_on(crate::store::migrations::apply_with(
             sql.as_ref(),
-            crate::store::migrations::Dialect::Sqlite,
+            dialect_of(url),
             progress,
         ))
         .map_err(|e| format!("migration failed on {target}: {e}"))?;
@@ -442,18 +436,49 @@ pub fn is_libsql_url(url: &str) -> bool {
     })
 }
 
-/// A `DATABASE_URL` for messages: never a libSQL URL's query (its `authToken`).
+/// Whether a `DATABASE_URL` names a PostgreSQL database (`postgres://`, `postgresql://`).
+pub fn is_postgres_url(url: &str) -> bool {
+    ["postgres://", "postgresql://"].iter().any(|p| {
+        url.get(..p.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(p))
+    })
+}
+
+/// The SQL dialect of the database a `DATABASE_URL` names.
+pub fn dialect_of(url: &str) -> crate::store::migrations::Dialect {
+    if is_postgres_url(url) {
+        crate::store::migrations::Dialect::Postgres
+    } else {
+        crate::store::migrations::Dialect::Sqlite
+    }
+}
+
+/// A `DATABASE_URL` for messages: never a libSQL URL's query (its `authToken`) nor a
+/// PostgreSQL URL's password.
 pub fn database_label(url: &str) -> String {
     if is_libsql_url(url) {
         url.split('?').next().unwrap_or(url).to_owned()
+    } else if is_postgres_url(url) {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+        let rest = rest.split('?').next().unwrap_or(rest);
+        match rest.rsplit_once('@') {
+            Some((user, host)) => {
+                let user = user.split(':').next().unwrap_or(user);
+                format!("{scheme}://{user}@{host}")
+            }
+            None => format!("{scheme}://{rest}"),
+        }
     } else {
         url.to_owned()
     }
 }
 
-/// The database a `DATABASE_URL` names: a libSQL server over HTTP (token from `authToken=` in
-/// the URL or `LIBSQL_AUTH_TOKEN`), or a SQLite file.
+/// The database a `DATABASE_URL` names: PostgreSQL, a libSQL server over HTTP (token from
+/// `authToken=` in the URL or `LIBSQL_AUTH_TOKEN`), or a SQLite file.
 pub fn open_database(url: &str) -> Result<Box<dyn Sql>, String> {
+    if is_postgres_url(url) {
+        return Ok(Box::new(super::postgres::PgSql::new(url)?));
+    }
     if is_libsql_url(url) {
         let token = std::env::var("LIBSQL_AUTH_TOKEN").ok();
         let http = Box::new(crate::net::native::HyperClient::new()?);
@@ -472,8 +497,13 @@ pub fn migrate(settings: &Settings) -> Result<Vec<&'static str>, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    let url = settings.database.to_string_lossy();
     runtime
-        .block_on(crate::store::migrations::apply(sql.as_ref()))
+        .block_on(crate::store::migrations::apply_with(
+            sql.as_ref(),
+            dialect_of(&url),
+            &mut |_| {},
+        ))
         .map_err(|e| format!("migration failed: {e}"))
 }
 
