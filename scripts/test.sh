@@ -27,6 +27,12 @@ step "official client with sessions in KV, native and the Worker (D1 + KV) (reus
 SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh native
 SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh worker
 
+step "official client against the native server on PostgreSQL (Debian's, a throwaway cluster)"
+SKIP_BUILD=1 POSTGRES=1 scripts/client-suite.sh native
+
+step "official client on libSQL over HTTP (the Hrana test server), native"
+SKIP_BUILD=1 LIBSQL=1 scripts/client-suite.sh native
+
 step "official client against the Worker with D1 read replication (Sessions API, bookmark cookie)"
 SKIP_BUILD=1 D1_SESSIONS=1 scripts/client-suite.sh worker d1-sessions.test.mjs
 
@@ -42,3 +48,7 @@ SKIP_BUILD=1 scripts/browser-suite.sh
 
 step "Worker gzip size against budgets/worker-gzip-bytes (reuses the Worker build)"
 SKIP_BUILD=1 scripts/check-worker-size.sh
+
+step "official client on libSQL over HTTP from the Worker (rebuilt with --features worker-libsql; last, as it replaces the build)"
+scripts/build-worker.sh --features worker-libsql
+SKIP_BUILD=1 LIBSQL=1 scripts/client-suite.sh worker

@@ -292,13 +292,21 @@ fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replic
             .ok()
             .map(|assets| Box::new(crate::net::worker::AssetsUpstream(assets)) as _)
     };
-    // libSQL (Turso) over HTTP when LIBSQL_URL is set; D1 otherwise.
+    // libSQL (Turso) over HTTP when LIBSQL_URL is set (built with `worker-libsql`); D1 otherwise.
     let (sql, replication): (Box<dyn Sql>, Option<Replication>) = match var(env, "LIBSQL_URL") {
+        #[cfg(feature = "worker-libsql")]
         Some(url) => {
             let token = var(env, "LIBSQL_AUTH_TOKEN");
             let http = Box::new(crate::net::worker::FetchClient);
             let sql = crate::store::libsql::LibsqlSql::new(&url, token, http)?;
             (Box::new(sql), None)
+        }
+        #[cfg(not(feature = "worker-libsql"))]
+        Some(_) => {
+            return Err(
+                "LIBSQL_URL is set but this Worker was built without the worker-libsql feature"
+                    .to_owned(),
+            )
         }
         None => {
             let db = env.d1("DB").map_err(|e| format!("D1 binding DB: {e}"))?;

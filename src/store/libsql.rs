@@ -13,7 +13,6 @@ use async_trait::async_trait;
 use base64::Engine;
 use bytes::Bytes;
 use serde::Deserialize;
-use serde_json::{json, Value as Json};
 
 use super::{Row, Sql, SqlError, Statement, Value};
 use crate::net::HttpClient;
@@ -23,6 +22,62 @@ pub struct LibsqlSql {
     pipeline_url: String,
     token: Option<String>,
     http: Box<dyn HttpClient>,
+}
+
+// Responses, read with typed structs (and requests written as text) to keep the Worker small.
+#[derive(Deserialize)]
+struct PipelineBody {
+    results: Vec<PipelineResult>,
+}
+
+#[derive(Deserialize)]
+struct PipelineResult {
+    #[serde(default)]
+    response: Option<StreamResponse>,
+    #[serde(default)]
+    error: Option<HranaError>,
+}
+
+#[derive(Deserialize)]
+struct StreamResponse {
+    #[serde(default)]
+    result: Option<ResultBody>,
+}
+
+#[derive(Deserialize)]
+struct ResultBody {
+    #[serde(default)]
+    rows: Vec<Vec<HranaValue>>,
+    #[serde(default)]
+    step_results: Vec<Option<StepResult>>,
+    #[serde(default)]
+    step_errors: Vec<Option<HranaError>>,
+}
+
+#[derive(Deserialize)]
+struct StepResult {
+    rows: Vec<Vec<HranaValue>>,
+}
+
+#[derive(Deserialize)]
+struct HranaValue {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+    #[serde(default)]
+    base64: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HranaError {
+    message: String,
+}
+
+impl From<HranaError> for SqlError {
+    fn from(e: HranaError) -> SqlError {
+        SqlError::new(e.message)
+    }
 }
 
 impl LibsqlSql {
@@ -39,10 +94,7 @@ impl LibsqlSql {
         } else if base.starts_with("https://") || base.starts_with("http://") {
             base.to_owned()
         } else {
-            return Err(format!(
-                "a libSQL URL starts with libsql://, https:// or http:// (got {:?})",
-                crate::urls::origin(base).unwrap_or_else(|| "something else".to_owned())
-            ));
+            return Err("a libSQL URL starts with libsql://, https:// or http://".to_owned());
         };
         let from_query = form_urlencoded::parse(query.as_bytes())
             .find(|(k, _)| k == "authToken")
@@ -54,10 +106,10 @@ impl LibsqlSql {
         })
     }
 
-    /// Sends one pipeline (requests, then `close`) and returns each request's response.
-    async fn pipeline(&self, mut requests: Vec<Json>) -> Result<Vec<Json>, SqlError> {
-        requests.push(json!({"type": "close"}));
-        let body = json!({"baton": null, "requests": requests}).to_string();
+    /// Sends one pipeline (`requests`, JSON objects joined by commas, then `close`) and returns
+    /// each request's result.
+    async fn pipeline(&self, requests: &str) -> Result<Vec<Option<ResultBody>>, SqlError> {
+        let body = format!(r#"{{"baton":null,"requests":[{requests},{{"type":"close"}}]}}"#);
         let mut request = http::Request::post(&self.pipeline_url)
             .header(http::header::CONTENT_TYPE, "application/json");
         if let Some(token) = &self.token {
@@ -79,150 +131,177 @@ impl LibsqlSql {
                 text.chars().take(300).collect::<String>()
             )));
         }
-        #[derive(Deserialize)]
-        struct Body {
-            results: Vec<StreamResult>,
-        }
-        #[derive(Deserialize)]
-        #[serde(tag = "type", rename_all = "lowercase")]
-        enum StreamResult {
-            Ok { response: Json },
-            Error { error: HranaError },
-        }
-        let body: Body = serde_json::from_slice(response.body())
+        let body: PipelineBody = serde_json::from_slice(response.body())
             .map_err(|e| SqlError::new(format!("libSQL answered something else: {e}")))?;
-        let mut out = Vec::with_capacity(body.results.len());
-        for result in body.results {
-            match result {
-                StreamResult::Ok { response } => out.push(response),
-                StreamResult::Error { error } => return Err(error.into()),
-            }
+        body.results
+            .into_iter()
+            .map(|r| match (r.error, r.response) {
+                (Some(error), _) => Err(error.into()),
+                (None, response) => Ok(response.and_then(|r| r.result)),
+            })
+            .collect()
+    }
+}
+
+/// `s` as a JSON string literal.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
         }
-        Ok(out)
     }
+    out.push('"');
 }
 
-#[derive(Debug, Deserialize)]
-struct HranaError {
-    message: String,
-}
-
-impl From<HranaError> for SqlError {
-    fn from(e: HranaError) -> SqlError {
-        SqlError::new(e.message)
-    }
-}
-
-fn to_hrana(value: &Value) -> Json {
+fn push_value(out: &mut String, value: &Value) {
     match value {
-        Value::Null => json!({"type": "null"}),
-        Value::Integer(n) => json!({"type": "integer", "value": n.to_string()}),
-        Value::Real(n) => json!({"type": "float", "value": n}),
-        Value::Text(s) => json!({"type": "text", "value": s}),
-        Value::Blob(b) => json!({
-            "type": "blob",
-            "base64": base64::engine::general_purpose::STANDARD_NO_PAD.encode(b)
-        }),
+        Value::Null => out.push_str(r#"{"type":"null"}"#),
+        Value::Integer(n) => out.push_str(&format!(r#"{{"type":"integer","value":"{n}"}}"#)),
+        // Rust's shortest round-trip form; JSON has no NaN or infinities, so those are null.
+        Value::Real(n) if n.is_finite() => {
+            out.push_str(&format!(r#"{{"type":"float","value":{n:?}}}"#))
+        }
+        Value::Real(_) => out.push_str(r#"{"type":"null"}"#),
+        Value::Text(s) => {
+            out.push_str(r#"{"type":"text","value":"#);
+            push_json_str(out, s);
+            out.push('}');
+        }
+        Value::Blob(b) => {
+            let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(b);
+            out.push_str(&format!(r#"{{"type":"blob","base64":"{encoded}"}}"#));
+        }
     }
 }
 
-fn from_hrana(value: &Json) -> Result<Value, SqlError> {
-    let bad = || SqlError::new(format!("libSQL sent an unknown value: {value}"));
-    Ok(match value["type"].as_str().ok_or_else(bad)? {
+/// A Hrana `Stmt`: SQL, positional arguments, rows wanted.
+fn push_stmt(out: &mut String, sql: &str, params: &[Value]) {
+    out.push_str(r#"{"sql":"#);
+    push_json_str(out, sql);
+    out.push_str(r#","args":["#);
+    for (i, value) in params.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_value(out, value);
+    }
+    out.push_str(r#"],"want_rows":true}"#);
+}
+
+fn from_hrana(value: HranaValue) -> Result<Value, SqlError> {
+    let bad = || SqlError::new(format!("libSQL sent an unknown {} value", value.kind));
+    let scalar = value.value.as_ref();
+    Ok(match value.kind.as_str() {
         "null" => Value::Null,
         "integer" => Value::Integer(
-            value["value"]
-                .as_str()
+            scalar
+                .and_then(|v| v.as_str())
                 .and_then(|s| s.parse().ok())
                 .ok_or_else(bad)?,
         ),
-        "float" => Value::Real(value["value"].as_f64().ok_or_else(bad)?),
-        "text" => Value::Text(value["value"].as_str().ok_or_else(bad)?.to_owned()),
+        "float" => Value::Real(scalar.and_then(|v| v.as_f64()).ok_or_else(bad)?),
+        "text" => Value::Text(scalar.and_then(|v| v.as_str()).ok_or_else(bad)?.to_owned()),
         "blob" => {
-            let text = value["base64"].as_str().ok_or_else(bad)?;
-            let engine = base64::engine::GeneralPurpose::new(
-                &base64::alphabet::STANDARD,
-                base64::engine::GeneralPurposeConfig::new()
-                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-            );
-            Value::Blob(engine.decode(text).map_err(|_| bad())?)
+            let text = value.base64.as_deref().ok_or_else(bad)?;
+            let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(text.trim_end_matches('='))
+                .map_err(|_| bad())?;
+            Value::Blob(bytes)
         }
         _ => return Err(bad()),
     })
 }
 
-fn stmt(statement: &Statement) -> Json {
-    json!({
-        "sql": statement.sql,
-        "args": statement.params.iter().map(to_hrana).collect::<Vec<_>>(),
-        "want_rows": true,
-    })
-}
-
-fn rows(result: &Json) -> Result<Vec<Row>, SqlError> {
-    let Some(rows) = result["rows"].as_array() else {
-        return Err(SqlError::new("libSQL sent a result without rows"));
-    };
-    rows.iter()
-        .map(|row| {
-            row.as_array()
-                .ok_or_else(|| SqlError::new("libSQL sent a row that is not an array"))?
-                .iter()
-                .map(from_hrana)
-                .collect()
-        })
+fn rows(rows: Vec<Vec<HranaValue>>) -> Result<Vec<Row>, SqlError> {
+    rows.into_iter()
+        .map(|row| row.into_iter().map(from_hrana).collect())
         .collect()
 }
 
 #[async_trait(?Send)]
 impl Sql for LibsqlSql {
     async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
-        let responses = self
-            .pipeline(vec![json!({"type": "execute", "stmt": stmt(&statement)})])
-            .await?;
-        rows(&responses[0]["result"])
+        let mut request = String::from(r#"{"type":"execute","stmt":"#);
+        push_stmt(&mut request, statement.sql, &statement.params);
+        request.push('}');
+        let result = self.pipeline(&request).await?.into_iter().next().flatten();
+        let result = result.ok_or_else(|| SqlError::new("libSQL sent no result"))?;
+        rows(result.rows)
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, SqlError> {
         let n = statements.len();
-        let mut steps = vec![json!({"stmt": {"sql": "BEGIN IMMEDIATE"}})];
+        let mut request =
+            String::from(r#"{"type":"batch","batch":{"steps":[{"stmt":{"sql":"BEGIN IMMEDIATE"}}"#);
         for (i, statement) in statements.iter().enumerate() {
-            steps.push(json!({
-                "stmt": stmt(statement),
-                "condition": {"type": "ok", "step": i},
-            }));
+            request.push_str(r#",{"stmt":"#);
+            push_stmt(&mut request, statement.sql, &statement.params);
+            request.push_str(&format!(r#","condition":{{"type":"ok","step":{i}}}}}"#));
         }
-        steps.push(json!({"stmt": {"sql": "COMMIT"}, "condition": {"type": "ok", "step": n}}));
-        steps.push(json!({
-            "stmt": {"sql": "ROLLBACK"},
-            "condition": {"type": "not", "cond": {"type": "ok", "step": n + 1}},
-        }));
-        let responses = self
-            .pipeline(vec![json!({"type": "batch", "batch": {"steps": steps}})])
-            .await?;
-        let result = &responses[0]["result"];
-        let errors = result["step_errors"].as_array();
-        if let Some(error) = errors
+        request.push_str(&format!(
+            r#",{{"stmt":{{"sql":"COMMIT"}},"condition":{{"type":"ok","step":{n}}}}},{{"stmt":{{"sql":"ROLLBACK"}},"condition":{{"type":"not","cond":{{"type":"ok","step":{}}}}}}}]}}}}"#,
+            n + 1
+        ));
+        let result = self.pipeline(&request).await?.into_iter().next().flatten();
+        let result = result.ok_or_else(|| SqlError::new("libSQL sent no batch result"))?;
+        if let Some(error) = result.step_errors.into_iter().take(n + 2).flatten().next() {
+            return Err(error.into());
+        }
+        if result.step_results.len() != n + 3 {
+            return Err(SqlError::new(
+                "libSQL sent a batch result of the wrong length",
+            ));
+        }
+        result
+            .step_results
             .into_iter()
-            .flatten()
-            .take(n + 2)
-            .find(|e| !e.is_null())
-        {
-            let message = error["message"].as_str().unwrap_or("batch step failed");
-            return Err(SqlError::new(message));
-        }
-        let results = result["step_results"]
-            .as_array()
-            .filter(|r| r.len() == n + 3)
-            .ok_or_else(|| SqlError::new("libSQL sent a batch result of the wrong length"))?;
-        results[1..=n].iter().map(rows).collect()
+            .skip(1)
+            .take(n)
+            .map(|step| rows(step.map(|s| s.rows).unwrap_or_default()))
+            .collect()
     }
 
     async fn execute_script(&self, script: &str) -> Result<(), SqlError> {
         // One stream: a failure leaves the transaction open, and `close` discards it.
-        let sql = format!("BEGIN;\n{script}\nCOMMIT;");
-        self.pipeline(vec![json!({"type": "sequence", "sql": sql})])
-            .await
-            .map(|_| ())
+        let mut request = String::from(r#"{"type":"sequence","sql":"#);
+        push_json_str(&mut request, &format!("BEGIN;\n{script}\nCOMMIT;"));
+        request.push('}');
+        self.pipeline(&request).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_written_as_hrana_json() {
+        let mut out = String::new();
+        push_stmt(
+            &mut out,
+            "SELECT ?",
+            &[
+                Value::Null,
+                Value::Integer(-3),
+                Value::Real(0.5),
+                Value::Text("a\"b\\c\n\u{1}é".into()),
+                Value::Blob(vec![255]),
+            ],
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({"sql": "SELECT ?", "want_rows": true, "args": [
+                {"type": "null"},
+                {"type": "integer", "value": "-3"},
+                {"type": "float", "value": 0.5},
+                {"type": "text", "value": "a\"b\\c\n\u{1}é"},
+                {"type": "blob", "base64": "/w"},
+            ]})
+        );
     }
 }
