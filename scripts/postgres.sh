@@ -5,6 +5,9 @@
 #                                            socket in <dir>), create database "portcullis"; prints
 #                                            postgres://postgres@127.0.0.1:<port>/portcullis
 #   scripts/postgres.sh stop <dir>           stop it (immediate mode)
+#   scripts/postgres.sh run <command...>     start one in a temporary directory (port PG_PORT, default
+#                                            a free one), run <command> with PORTCULLIS_TEST_POSTGRES_URL
+#                                            set, stop it and remove it; exits with <command>'s status
 #
 # As root, the cluster belongs to the `postgres` user (PostgreSQL refuses to run as root); <dir> is
 # handed to it. Installs nothing: .ci/run installs the package.
@@ -41,7 +44,22 @@ case "${1:-}" in
     [[ -d "$dir/data" ]] || exit 0
     as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     ;;
+  run)
+    shift
+    [[ $# -gt 0 ]] || die "usage: $0 run <command...>"
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-pg.XXXXXX")
+    chmod 755 "$dir"
+    port=${PG_PORT:-$(node -e 'const s=require("node:net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}
+    trap '"$0" stop "$dir"; rm -rf "$dir"' EXIT
+    url=$("$0" start "$dir" "$port")
+    set +e
+    PORTCULLIS_TEST_POSTGRES_URL=$url "$@"
+    status=$?
+    set -e
+    [[ $status -eq 0 ]] || tail -n 50 "$dir/server.log" >&2
+    exit "$status"
+    ;;
   *)
-    die "usage: $0 start <dir> <port> | stop <dir>"
+    die "usage: $0 start <dir> <port> | stop <dir> | run <command...>"
     ;;
 esac

@@ -14,6 +14,9 @@ cargo clippy --lib --target wasm32-wasip2 -- -D warnings
 step "unit and behavioural tests (native)"
 cargo test
 
+step "PostgreSQL in process: round-trip budgets and Better Auth's column types (a throwaway cluster)"
+scripts/postgres.sh run cargo test --test postgres -- --ignored
+
 step "Spin component (wasm32-wasip2)"
 scripts/check-spin.sh
 

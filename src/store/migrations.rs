@@ -84,6 +84,27 @@ pub async fn apply_with(
     dialect: Dialect,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<&'static str>, SqlError> {
+    if dialect == Dialect::Sqlite {
+        // SQLite serialises writers, and each migration is one transaction with its record.
+        return apply_unlocked(sql, dialect, progress).await;
+    }
+    // PostgreSQL runs concurrent `CREATE TABLE IF NOT EXISTS` side by side (and one fails): one
+    // migrator at a time, under a session advisory lock.
+    const LOCK: &str = "SELECT pg_advisory_lock(72010508)";
+    const UNLOCK: &str = "SELECT pg_advisory_unlock(72010508)";
+    sql.query(Statement::new(LOCK, vec![])).await?;
+    let applied = apply_unlocked(sql, dialect, progress).await;
+    let unlocked = sql.query(Statement::new(UNLOCK, vec![])).await;
+    let applied = applied?;
+    unlocked?;
+    Ok(applied)
+}
+
+async fn apply_unlocked(
+    sql: &dyn Sql,
+    dialect: Dialect,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<&'static str>, SqlError> {
     sql.execute_script(dialect.record_table()).await?;
     let done = sql
         .query(Statement::new("SELECT name FROM d1_migrations", vec![]))

@@ -207,6 +207,19 @@ impl<S: Sql> Sql for CountingSql<S> {
 }
 
 #[async_trait(?Send)]
+impl<S: Sql + ?Sized> Sql for Box<S> {
+    async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
+        (**self).query(statement).await
+    }
+    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, SqlError> {
+        (**self).batch(statements).await
+    }
+    async fn execute_script(&self, script: &str) -> Result<(), SqlError> {
+        (**self).execute_script(script).await
+    }
+}
+
+#[async_trait(?Send)]
 impl<S: Sql + ?Sized> Sql for std::rc::Rc<S> {
     async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
         (**self).query(statement).await

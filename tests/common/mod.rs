@@ -13,6 +13,7 @@ use bytes::Bytes;
 use portcullis::host::native::{self, Settings, SqliteSql};
 pub mod hrana;
 
+use portcullis::store::migrations::Dialect;
 use portcullis::store::{CountingKv, CountingSql};
 use portcullis::{Auth, Clock, Config, Host, InlineHasher};
 
@@ -312,7 +313,7 @@ impl portcullis::Kv for TestKv {
 /// An in-process server: the test owns the clock and counts SQL round trips.
 pub struct InProcess {
     pub auth: Auth,
-    pub sql: Rc<CountingSql<SqliteSql>>,
+    pub sql: Rc<CountingSql<Box<dyn portcullis::Sql>>>,
     /// With [`InProcess::with_kv`]: the host's KV, its calls counted.
     pub kv: Option<Rc<CountingKv<TestKv>>>,
     pub clock: TestClock,
@@ -329,12 +330,27 @@ impl InProcess {
     }
 
     pub fn with_sql(sql: SqliteSql, config_json: Option<&str>) -> InProcess {
-        InProcess::with_parts(sql, config_json, None, false)
+        InProcess::with_parts(Box::new(sql), Dialect::Sqlite, config_json, None, false)
     }
 
     /// With the native in-memory KV as the host's KV (on the test clock, calls counted).
     pub fn with_kv(config_json: Option<&str>) -> InProcess {
-        InProcess::with_parts(SqliteSql::memory().unwrap(), config_json, None, true)
+        InProcess::with_database(
+            Box::new(SqliteSql::memory().unwrap()),
+            Dialect::Sqlite,
+            config_json,
+            true,
+        )
+    }
+
+    /// On any database (migrated in its dialect), with or without the in-memory KV.
+    pub fn with_database(
+        sql: Box<dyn portcullis::Sql>,
+        dialect: Dialect,
+        config_json: Option<&str>,
+        with_kv: bool,
+    ) -> InProcess {
+        InProcess::with_parts(sql, dialect, config_json, None, with_kv)
     }
 
     /// With an upstream for the static-site gate.
@@ -343,7 +359,8 @@ impl InProcess {
         upstream: Box<dyn portcullis::net::Upstream>,
     ) -> InProcess {
         InProcess::with_parts(
-            SqliteSql::memory().unwrap(),
+            Box::new(SqliteSql::memory().unwrap()),
+            Dialect::Sqlite,
             config_json,
             Some(upstream),
             false,
@@ -351,7 +368,8 @@ impl InProcess {
     }
 
     fn with_parts(
-        sql: SqliteSql,
+        sql: Box<dyn portcullis::Sql>,
+        dialect: Dialect,
         config_json: Option<&str>,
         upstream: Option<Box<dyn portcullis::net::Upstream>>,
         with_kv: bool,
@@ -367,7 +385,11 @@ impl InProcess {
             .build()
             .unwrap();
         runtime
-            .block_on(portcullis::store::migrations::apply(&sql))
+            .block_on(portcullis::store::migrations::apply_with(
+                &sql,
+                dialect,
+                &mut |_| {},
+            ))
             .unwrap();
         let sql = Rc::new(CountingSql::new(sql));
         let clock = TestClock(Rc::new(Cell::new(RECORDED_NOW)));
