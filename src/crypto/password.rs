@@ -44,7 +44,6 @@ use base64::engine::general_purpose::STANDARD_NO_PAD as PHC_B64;
 use base64::Engine as _;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
-use unicode_normalization::UnicodeNormalization;
 
 /// A password-hashing scheme for new hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -412,8 +411,22 @@ fn normalize(password: &str) -> Cow<'_, str> {
     if password.is_ascii() {
         Cow::Borrowed(password)
     } else {
-        Cow::Owned(password.nfkc().collect())
+        Cow::Owned(nfkc(password))
     }
+}
+
+/// NFKC by the `unicode-normalization` crate.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+fn nfkc(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc().collect()
+}
+
+/// NFKC by the JavaScript engine (`String.prototype.normalize`, V8's ICU in the Worker): the
+/// crate's tables would add about 65 KB gzip to the Worker.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn nfkc(text: &str) -> String {
+    js_sys::JsString::from(text).normalize("NFKC").into()
 }
 
 fn random_salt() -> [u8; SALT_LEN] {
