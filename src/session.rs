@@ -155,10 +155,21 @@ pub fn forget(ctx: &mut Ctx, rows: Vec<Row>) {
     }
 }
 
-/// Drops every KV entry of a user's sessions (the user changed or is gone); the current
-/// session's is written again by [`set_session_cookie`].
+/// Drops every KV entry of a user's sessions and their list: all of them were deleted.
 pub fn forget_user(ctx: &mut Ctx, user_id: &str) {
-    ctx.queue_kv(Op::ForgetUser(user_id.to_owned()));
+    ctx.queue_kv(Op::ForgetUser {
+        user_id: user_id.to_owned(),
+        drop_list: true,
+    });
+}
+
+/// Drops the KV entries of a user's sessions, so they are read again with the changed user;
+/// the current session's is written again by [`set_session_cookie`].
+pub fn user_changed(ctx: &mut Ctx, user_id: &str) {
+    ctx.queue_kv(Op::ForgetUser {
+        user_id: user_id.to_owned(),
+        drop_list: false,
+    });
 }
 
 /// Sets the signed `session_data` cookie (compact strategy) when the cookie cache is on.

@@ -347,6 +347,23 @@ fn a_user_change_reaches_the_users_other_sessions() {
 }
 
 #[test]
+fn every_later_user_change_reaches_the_other_sessions_too() {
+    let server = InProcess::with_kv(Some(KV_ON));
+    let a = server.sign_up("twice@example.com").cookie_header();
+    let b = sign_in(&server, "twice@example.com");
+    for name in ["First", "Second", "Third"] {
+        let body = json!({ "name": name }).to_string();
+        assert_eq!(
+            server.post_json("/update-user", Some(&a), &body).status,
+            200
+        );
+        server.clock.advance_seconds(301);
+        let r = server.get("/get-session", Some(&b));
+        assert_eq!(r.json()["user"]["name"], name);
+    }
+}
+
+#[test]
 fn an_expired_session_in_kv_is_refused_and_deleted() {
     let server = InProcess::with_kv(Some(
         r#"{"secondaryStorage":{"enabled":true,"revalidateAfter":999999999},"session":{"expiresIn":3600,"updateAge":3600}}"#,

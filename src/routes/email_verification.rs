@@ -167,7 +167,7 @@ pub async fn verify_email(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
                 Err(error.into())
             };
         }
-        session::forget_user(ctx, &updated.id);
+        session::user_changed(ctx, &updated.id);
         if text("requestType").as_deref() != Some("change-email-verification") {
             // A plain change: the new address still needs its own verification.
             send_verification_mail(ctx, &updated, callback_url.as_deref()).await;
@@ -207,7 +207,7 @@ pub async fn verify_email(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             ..user
         };
         ctx.sql.query(users::update(&verified)).await?;
-        session::forget_user(ctx, &verified.id);
+        session::user_changed(ctx, &verified.id);
         if ctx
             .config
             .email_verification

@@ -78,7 +78,7 @@ pub async fn update_user(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Repl
     }
     user.updated_at = ctx.now;
     ctx.sql.query(users::update(&user)).await?;
-    session::forget_user(ctx, &user.id);
+    session::user_changed(ctx, &user.id);
     set_session_cookie(ctx, &current.session, &user, None);
     Ok(Reply::Json(r#"{"status":true}"#.to_owned()))
 }

@@ -61,8 +61,14 @@ pub enum Op {
     Cache(Session, User),
     /// Sessions deleted from the database.
     Forget(Vec<String>),
-    /// Every entry listed for this user, and the list (the user changed, or is gone).
-    ForgetUser(String),
+    /// Every entry listed for this user (the user changed), and the list too when `drop_list`
+    /// (every session of the user is gone).
+    ForgetUser {
+        /// The user.
+        user_id: String,
+        /// Delete `active-sessions-<userId>` as well.
+        drop_list: bool,
+    },
 }
 
 #[derive(Serialize)]
@@ -157,12 +163,15 @@ async fn apply_one(
             }
             Ok(())
         }
-        Op::ForgetUser(user_id) => {
+        Op::ForgetUser { user_id, drop_list } => {
             let key = list_key(&user_id);
             for reference in read_list(kv, &key).await? {
                 kv.delete(&reference.token).await?;
             }
-            kv.delete(&key).await
+            if drop_list {
+                kv.delete(&key).await?;
+            }
+            Ok(())
         }
     }
 }
