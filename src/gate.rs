@@ -586,7 +586,7 @@ impl Gate {
     /// 1 otherwise (2 when the session is refreshed), plus 1 to confirm a refusal read from
     /// the cache.
     pub async fn authorize(&self, ctx: &mut Ctx<'_>) -> Result<Result<User, Denial>, String> {
-        let current = session::current(ctx, Read::default())
+        let current = session::current(ctx, Read::LOOKUP)
             .await
             .map_err(|e| format!("{e:?}"))?;
         let Some(current) = current else {

@@ -256,6 +256,10 @@ pub struct Read {
     pub disable_cookie_cache: bool,
     /// Do not extend the session (`?disableRefresh=true`).
     pub disable_refresh: bool,
+    /// May be answered from secondary storage (KV) when the cookie cache cannot: only
+    /// `get-session` and the gate's page checks, never an endpoint that acts on the session
+    /// (see the consistency contract in [`crate::store::secondary`]).
+    pub secondary_storage: bool,
 }
 
 impl Read {
@@ -264,6 +268,14 @@ impl Read {
     pub const AUTHORITATIVE: Read = Read {
         disable_cookie_cache: true,
         disable_refresh: false,
+        secondary_storage: false,
+    };
+
+    /// The read of `get-session` and of the gate: cookie cache, then KV, then the database.
+    pub const LOOKUP: Read = Read {
+        disable_cookie_cache: false,
+        disable_refresh: false,
+        secondary_storage: true,
     };
 }
 
@@ -323,7 +335,10 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
     }
 
     let refresh = !dont_remember && !read.disable_refresh;
-    if let Some(kv) = ctx.kv.filter(|_| !read.disable_cookie_cache) {
+    if let Some(kv) = ctx
+        .kv
+        .filter(|_| read.secondary_storage && !read.disable_cookie_cache)
+    {
         let revalidate = ctx.config.secondary_storage.revalidate_after;
         let cached = crate::store::secondary::find(kv, &token, ctx.now, revalidate, ctx.log).await;
         if let Some((session, user)) = cached.filter(|(s, _)| !(refresh && refresh_due(ctx, s))) {
@@ -349,7 +364,7 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
         }
     };
     let due = refresh && refresh_due(ctx, &session);
-    if !due && !read.disable_cookie_cache {
+    if !due && read.secondary_storage && !read.disable_cookie_cache {
         ctx.queue_kv(Op::Cache(session.clone(), user.clone()));
     }
     if !refresh {

@@ -249,6 +249,11 @@ fn a_revoked_session_whose_kv_delete_is_lost_is_refused_after_revalidate_after()
         session_email(&server.get("/get-session", Some(&victim))).as_deref(),
         Some("lost@example.com")
     );
+    // ...but nothing that acts on the session takes it from KV (its cookie cache is stale).
+    let r = server.post_json("/update-user", Some(&victim), r#"{"name":"Intruder"}"#);
+    assert_eq!(r.status, 401);
+    let r = server.get("/list-sessions", Some(&victim));
+    assert_eq!(r.status, 401);
     // ...and past it the database is asked, which refuses it.
     server.clock.advance_seconds(2);
     server.take_counts();

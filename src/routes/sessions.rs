@@ -16,6 +16,7 @@ pub async fn get_session(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let read = Read {
         disable_cookie_cache: ctx.query_flag("disableCookieCache"),
         disable_refresh: ctx.query_flag("disableRefresh"),
+        ..Read::LOOKUP
     };
     match session::current(ctx, read).await? {
         Some(current) => json(&current),

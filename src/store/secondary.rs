@@ -17,9 +17,12 @@
 //! * **The database stays the record.** Every session is written to the database first (Better
 //!   Auth's `storeSessionInDatabase: true`, always); KV only caches it. A KV failure is logged and
 //!   never fails a request.
-//! * **Exact:** every sensitive endpoint (revoke-*, change-password, change-email, delete-user,
-//!   update-user, list-sessions' listing, …) and `get-session?disableCookieCache=true` read the
-//!   database, never KV, so they refuse a revoked session at once.
+//! * **Exact:** only `get-session` and the gate's page checks read KV
+//!   ([`crate::session::Read::LOOKUP`]). Every other endpoint (revoke-*, change-password,
+//!   change-email, update-user, list-sessions, delete-user, …) and
+//!   `get-session?disableCookieCache=true` read the cookie cache as Better Auth does, or the
+//!   database, never KV; the sensitive ones always the database, so they refuse a revoked
+//!   session at once.
 //! * **Bounded:** `get-session` whose cookie cache is stale or absent is answered from KV (one
 //!   KV read, no SQL). Revocation deletes the session's KV entry right after the database delete
 //!   (the tokens come from the delete's `RETURNING`, not from the KV list). A KV that is
