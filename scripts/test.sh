@@ -54,4 +54,4 @@ SKIP_BUILD=1 scripts/check-worker-size.sh
 
 step "official client on libSQL over HTTP from the Worker (rebuilt with --features worker-libsql; last, as it replaces the build)"
 scripts/build-worker.sh --features worker-libsql
-SKIP_BUILD=1 LIBSQL=1 scripts/client-suite.sh worker
+SKIP_BUILD=1 LIBSQL=1 scripts/client-suite.sh worker core.test.mjs
