@@ -26,6 +26,8 @@
 #                         (examples/hrana_server.rs, built here) on HRANA_PORT (default: a free port), over
 #                         a SQLite file in the state directory, with a bearer token; migrated with
 #                         `portcullis migrate`; native gets DATABASE_URL, the Worker LIBSQL_URL.
+#                         With LIBSQL_SERVER_URL (and LIBSQL_AUTH_TOKEN), that server is used instead,
+#                         e.g. a real sqld.
 #   POSTGRES=1            native only: the database is PostgreSQL, a throwaway cluster started here with
 #                         scripts/postgres.sh on PG_PORT (default: a free port); DATABASE_URL=postgres://…
 #   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
@@ -141,15 +143,23 @@ EXTRA_ENV=()
 WRANGLER_VARS=()
 if [[ -n "${LIBSQL:-}" ]]; then
   SAY_PREFIX="$SAY_PREFIX[libsql]"
-  say "building the Hrana test server and the CLI (cargo build --release --example hrana_server)"
-  cargo build --release --example hrana_server --bin portcullis
-  HRANA_PORT=${HRANA_PORT:-$(free_ports 1)}
-  LIBSQL_TOKEN="client-suite-libsql-token"
-  HRANA_PID=""
-  start_in_group HRANA_PID "$STATE/hrana.log" \
-    "$ROOT/target/release/examples/hrana_server" "$HRANA_PORT" "$STATE/libsql.db" "$LIBSQL_TOKEN"
-  LIBSQL_URL="http://127.0.0.1:$HRANA_PORT"
-  wait_http_ok "$HRANA_PID" "$LIBSQL_URL/v2" 10 || die "the Hrana test server did not start (see $STATE/hrana.log)"
+  if [[ -n "${LIBSQL_SERVER_URL:-}" ]]; then
+    # A libSQL server of your own (e.g. a real sqld), used as it is; token in LIBSQL_AUTH_TOKEN.
+    cargo build --release --bin portcullis
+    LIBSQL_URL=$LIBSQL_SERVER_URL
+    LIBSQL_TOKEN=${LIBSQL_AUTH_TOKEN:-}
+    say "using the libSQL server at $LIBSQL_URL"
+  else
+    say "building the Hrana test server and the CLI (cargo build --release --example hrana_server)"
+    cargo build --release --example hrana_server --bin portcullis
+    HRANA_PORT=${HRANA_PORT:-$(free_ports 1)}
+    LIBSQL_TOKEN="client-suite-libsql-token"
+    HRANA_PID=""
+    start_in_group HRANA_PID "$STATE/hrana.log" \
+      "$ROOT/target/release/examples/hrana_server" "$HRANA_PORT" "$STATE/libsql.db" "$LIBSQL_TOKEN"
+    LIBSQL_URL="http://127.0.0.1:$HRANA_PORT"
+    wait_http_ok "$HRANA_PID" "$LIBSQL_URL/v2" 10 || die "the Hrana test server did not start (see $STATE/hrana.log)"
+  fi
   LIBSQL_AUTH_TOKEN=$LIBSQL_TOKEN "$ROOT/target/release/portcullis" migrate --database "$LIBSQL_URL" \
     || die "portcullis migrate to $LIBSQL_URL failed"
   EXTRA_ENV=(DATABASE_URL="$LIBSQL_URL" LIBSQL_AUTH_TOKEN="$LIBSQL_TOKEN")
