@@ -179,3 +179,66 @@ fn portcullis_migrate_applies_the_migrations_to_libsql() {
     assert!(!output.status.success());
     assert!(log.contains("401") && !log.contains("nope"), "{log}");
 }
+
+/// The driver against a real libSQL server (sqld, Turso) in `PORTCULLIS_TEST_LIBSQL_URL` (token
+/// in `LIBSQL_AUTH_TOKEN`): values, an all-or-nothing batch, a rolled-back script, migrations.
+#[test]
+#[ignore = "needs a libSQL server: PORTCULLIS_TEST_LIBSQL_URL (e.g. a local sqld)"]
+fn the_driver_works_against_a_real_libsql_server() {
+    let url = std::env::var("PORTCULLIS_TEST_LIBSQL_URL").unwrap();
+    let http = Box::new(portcullis::net::native::HyperClient::new().unwrap());
+    let sql = LibsqlSql::new(&url, std::env::var("LIBSQL_AUTH_TOKEN").ok(), http).unwrap();
+    let rt = runtime();
+    let values = vec![
+        Value::Null,
+        Value::Integer(i64::MIN),
+        Value::Real(-2.25),
+        Value::Text("é \"quoted\" \\ \n".into()),
+        Value::Blob(vec![0, 1, 2, 255]),
+    ];
+    let rows = rt
+        .block_on(sql.query(Statement::new("SELECT ?, ?, ?, ?, ?", values.clone())))
+        .unwrap();
+    assert_eq!(rows, vec![values]);
+
+    rt.block_on(sql.execute_script(
+        r#"DROP TABLE IF EXISTS "portcullis_driver_test"; CREATE TABLE "portcullis_driver_test" ("id" integer primary key, "v" text unique);"#,
+    ))
+    .unwrap();
+    let row = |id: i64, v: &str| {
+        Statement::new(
+            r#"INSERT INTO "portcullis_driver_test" ("id", "v") VALUES (?, ?) RETURNING "id""#,
+            vec![id.into(), v.into()],
+        )
+    };
+    let count = || Statement::new(r#"SELECT COUNT(*) FROM "portcullis_driver_test""#, vec![]);
+    let results = rt
+        .block_on(sql.batch(vec![row(1, "a"), row(2, "b")]))
+        .unwrap();
+    assert_eq!(
+        results,
+        vec![vec![vec![Value::Integer(1)]], vec![vec![Value::Integer(2)]]]
+    );
+    let error = rt
+        .block_on(sql.batch(vec![row(3, "c"), row(4, "a")]))
+        .unwrap_err();
+    assert!(error.unique_violation, "{error}");
+    let n = rt.block_on(sql.query(count())).unwrap();
+    assert_eq!(
+        n,
+        vec![vec![Value::Integer(2)]],
+        "the failed batch left nothing"
+    );
+    let failing = r#"INSERT INTO "portcullis_driver_test" VALUES (5, 'e'); INSERT INTO "portcullis_driver_test" VALUES (6, 'a');"#;
+    assert!(rt.block_on(sql.execute_script(failing)).is_err());
+    let n = rt.block_on(sql.query(count())).unwrap();
+    assert_eq!(
+        n,
+        vec![vec![Value::Integer(2)]],
+        "a failed script is rolled back"
+    );
+    rt.block_on(sql.execute_script(r#"DROP TABLE "portcullis_driver_test";"#))
+        .unwrap();
+    rt.block_on(portcullis::store::migrations::apply(&sql))
+        .unwrap();
+}
