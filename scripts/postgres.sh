@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL cluster (Debian's `postgresql` package) for the test suites.
 #
 #   scripts/postgres.sh start <dir> <port>   initdb in <dir>, start on 127.0.0.1:<port> (trust auth,
-#                                            socket in <dir>), create database "portcullis"; prints
+#                                            socket in <dir>), create databases "portcullis" and
+#                                            "better_auth" (for scripts/postgres-interop.sh); prints
 #                                            postgres://postgres@127.0.0.1:<port>/portcullis
 #   scripts/postgres.sh stop <dir>           stop it (immediate mode)
 #   scripts/postgres.sh run <command...>     start one in a temporary directory (port PG_PORT, default
@@ -37,6 +38,7 @@ case "${1:-}" in
       -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off" start >/dev/null \
       || { cat "$dir/server.log" >&2; die "PostgreSQL did not start on port $port"; }
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres portcullis
+    as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres better_auth
     echo "postgres://postgres@127.0.0.1:$port/portcullis"
     ;;
   stop)

@@ -33,6 +33,9 @@ SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh worker
 step "official client against the native server on PostgreSQL (Debian's, a throwaway cluster)"
 SKIP_BUILD=1 POSTGRES=1 scripts/client-suite.sh native
 
+step "Better Auth 1.7.25 and Portcullis on one PostgreSQL database (schemas identical, sign-in and sessions both ways)"
+scripts/postgres.sh run scripts/postgres-interop.sh
+
 step "official client on libSQL over HTTP (the Hrana test server), native"
 SKIP_BUILD=1 LIBSQL=1 scripts/client-suite.sh native
 
