@@ -42,6 +42,10 @@ pub struct Config {
     pub email: EmailDelivery,
     /// The static-site gate (Portcullis' own option): serve a site only to signed-in users.
     pub gate: GateOptions,
+    /// `socialProviders`: provider id → options (see [`crate::social::ProviderOptions`]).
+    pub social_providers: std::collections::BTreeMap<String, crate::social::ProviderOptions>,
+    /// `account` (linking rules, token storage).
+    pub account: crate::social::AccountOptions,
 }
 
 impl Default for Config {
@@ -60,6 +64,8 @@ impl Default for Config {
             rate_limit: RateLimitOptions::default(),
             email: EmailDelivery::default(),
             gate: GateOptions::default(),
+            social_providers: Default::default(),
+            account: Default::default(),
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod mail;
 pub mod net;
 pub mod routes;
 pub mod session;
+pub mod social;
 pub mod store;
 pub mod time;
 pub mod urls;
@@ -83,6 +84,7 @@ pub struct Auth {
     host: Host,
     rate_limiter: http::rate_limit::Limiter,
     gate: Option<gate::Gate>,
+    social: social::Social,
 }
 
 /// Secrets shorter than this are refused: Better Auth asks for at least 32 characters.
@@ -110,8 +112,10 @@ impl Auth {
         } else {
             None
         };
+        let social = social::Social::new(&config.social_providers, &config.account)?;
         Ok(Auth {
             gate,
+            social,
             cookies: AuthCookies::new(&config),
             trusted: TrustedOrigins(trusted),
             base_origin,
@@ -236,6 +240,7 @@ impl Auth {
             hasher: self.host.hasher.as_ref(),
             mailer: self.host.mailer.as_ref(),
             http: self.host.http.as_ref(),
+            social: &self.social,
             log: self.host.log,
             now: self.host.clock.now_ms(),
             headers,

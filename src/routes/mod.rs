@@ -6,11 +6,13 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 
+pub mod account;
 pub mod email_password;
 pub mod email_verification;
 pub mod misc;
 pub mod password;
 pub mod sessions;
+pub mod social;
 pub mod user;
 
 /// What an endpoint answers (besides the cookies and headers it left in the context).

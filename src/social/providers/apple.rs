@@ -1,0 +1,25 @@
+//! Sign in with Apple: `form_post` callbacks, the profile in the id token (the name only in the
+//! first callback's `user` field), a client secret that is an ES256 JWT
+//! (`portcullis apple-secret`).
+
+use crate::social::{oidc_claims, ProfileSource, Spec, TokenAuth};
+
+/// Apple.
+pub const SPEC: Spec = Spec {
+    id: "apple",
+    name: "Apple",
+    authorization_endpoint: "https://appleid.apple.com/auth/authorize",
+    token_endpoint: "https://appleid.apple.com/auth/token",
+    user_info_endpoint: "",
+    jwks_endpoint: "https://appleid.apple.com/auth/keys",
+    issuers: &["https://appleid.apple.com"],
+    scopes: &["email", "name"],
+    scope_joiner: " ",
+    pkce: true,
+    prompt: None,
+    auth_params: &[("response_mode", "form_post")],
+    token_auth: TokenAuth::Post,
+    profile: ProfileSource::IdToken,
+    map: oidc_claims,
+    id_token_sign_in: true,
+};

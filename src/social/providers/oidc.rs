@@ -1,0 +1,25 @@
+//! A generic OpenID Connect provider: any `socialProviders` name that is not built in, with a
+//! `discoveryUrl` (`/.well-known/openid-configuration`) or explicit endpoints. The profile is
+//! the user-info endpoint's claims when there is one, else the id token's.
+
+use crate::social::{oidc_claims, ProfileSource, Spec, TokenAuth};
+
+/// Defaults of generic providers; the endpoints come from the options or discovery.
+pub const SPEC: Spec = Spec {
+    id: "oidc",
+    name: "OpenID Connect",
+    authorization_endpoint: "",
+    token_endpoint: "",
+    user_info_endpoint: "",
+    jwks_endpoint: "",
+    issuers: &[],
+    scopes: &["openid", "email", "profile"],
+    scope_joiner: " ",
+    pkce: true,
+    prompt: None,
+    auth_params: &[],
+    token_auth: TokenAuth::Post,
+    profile: ProfileSource::UserInfo,
+    map: oidc_claims,
+    id_token_sign_in: true,
+};
