@@ -82,6 +82,8 @@ pub struct Ctx<'a> {
     pub http: &'a dyn crate::net::HttpClient,
     /// The configured social providers and their caches.
     pub social: &'a crate::social::Social,
+    /// JWS signature checks (id tokens).
+    pub jws: &'a dyn crate::crypto::jws::JwsVerifier,
     /// Where failures are logged.
     pub log: fn(&str),
     /// The clock, read once for the request.

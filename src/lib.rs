@@ -60,8 +60,10 @@ pub struct Host {
     pub clock: Box<dyn Clock>,
     /// Password hashing (inline, or on a thread pool natively).
     pub hasher: Box<dyn PasswordHasher>,
-    /// Outbound HTTP (mail APIs, webhooks).
+    /// Outbound HTTP (mail APIs, webhooks, OAuth providers).
     pub http: Box<dyn net::HttpClient>,
+    /// JWS signature checks (id tokens): WebCrypto on Workers, Rust crates elsewhere.
+    pub jws: Box<dyn crypto::jws::JwsVerifier>,
     /// Where the static-site gate fetches the site (`gate.origin` through outbound HTTP, or the
     /// Worker's `ASSETS` binding). `None` without a gate; with one, gated requests answer 500.
     pub upstream: Option<Box<dyn net::Upstream>>,
@@ -241,6 +243,7 @@ impl Auth {
             mailer: self.host.mailer.as_ref(),
             http: self.host.http.as_ref(),
             social: &self.social,
+            jws: self.host.jws.as_ref(),
             log: self.host.log,
             now: self.host.clock.now_ms(),
             headers,

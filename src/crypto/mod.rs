@@ -7,6 +7,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+pub mod jws;
 pub mod jwt;
 pub mod password;
 

@@ -89,8 +89,8 @@ pub async fn link_social(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Repl
     let Some(provider) = ctx.social.find(body.provider) else {
         return Err(ApiError::PROVIDER_NOT_FOUND);
     };
-    if body.id_token.is_some() {
-        return Err(ApiError::ID_TOKEN_NOT_SUPPORTED);
+    if let Some(id_token) = body.id_token {
+        return super::id_token::link(ctx, provider, id_token, &current.user).await;
     }
     let link = crate::social::state::Link {
         user_id: current.user.id.clone(),

@@ -9,6 +9,7 @@ use crate::error::ApiError;
 pub mod account;
 pub mod email_password;
 pub mod email_verification;
+pub mod id_token;
 pub mod misc;
 pub mod password;
 pub mod sessions;

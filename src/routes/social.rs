@@ -189,8 +189,8 @@ pub async fn sign_in_social(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<R
     let Some(provider) = ctx.social.find(body.provider) else {
         return Err(ApiError::PROVIDER_NOT_FOUND);
     };
-    if body.id_token.is_some() {
-        return Err(ApiError::ID_TOKEN_NOT_SUPPORTED);
+    if let Some(id_token) = body.id_token {
+        return super::id_token::sign_in(ctx, provider, &body, id_token).await;
     }
     start_flow(ctx, provider, &body, None).await
 }

@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::time::Millis;
 
+pub mod id_token;
 pub mod oauth2;
 pub mod providers;
 pub mod state;

@@ -87,8 +87,8 @@ function idToken(profile, clientId, nonce) {
     sub: profile.id,
     email: profile.email,
     email_verified: profile.email_verified,
-    name: profile.name,
-    picture: profile.picture,
+    // Apple never puts the name in its id tokens: it comes once, in the form_post `user` field.
+    ...(/apple/.test(clientId) ? {} : { name: profile.name, picture: profile.picture }),
     iat: now,
     exp: now + 3600,
   };

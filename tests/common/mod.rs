@@ -340,6 +340,7 @@ impl InProcess {
             clock: Box::new(clock.clone()),
             hasher: Box::new(InlineHasher(config.password.algorithm)),
             http: Box::new(portcullis::net::NoHttp),
+            jws: Box::new(portcullis::crypto::jws::rust::RustJws),
             upstream,
             mailer: Box::new(mail.clone()),
             rate_limit_memory: Default::default(),
