@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::time::Millis;
 
@@ -26,19 +26,20 @@ pub mod providers;
 pub mod state;
 
 /// `socialProviders.<id>`: Better Auth's provider options, plus Portcullis' endpoint overrides.
+///
+/// Read by hand from JSON ([`Fields`]) rather than derived: a derived deserializer for this
+/// many options costs the Worker about 10 KB of wasm.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[serde(try_from = "Value")]
 pub struct ProviderOptions {
     /// OAuth client id; a list for providers whose id tokens may carry any of several audiences
     /// (the first is used in requests).
-    #[serde(deserialize_with = "one_or_many")]
     pub client_id: Vec<String>,
     /// OAuth client secret (for Apple: the ES256 JWT that `portcullis apple-secret` makes).
     pub client_secret: Option<String>,
     /// Scopes requested on top of the provider's defaults.
     pub scope: Vec<String>,
-    /// Overrides `<baseURL>/callback/<id>`.
-    #[serde(rename = "redirectURI")]
+    /// `redirectURI`: overrides `<baseURL>/callback/<id>`.
     pub redirect_uri: Option<String>,
     /// Request only `scope` (and the sign-in's `scopes`), not the provider's defaults.
     pub disable_default_scope: bool,
@@ -66,7 +67,7 @@ pub struct ProviderOptions {
     pub tenant_id: Option<String>,
     /// Display name (generic providers).
     pub name: Option<String>,
-    /// Generic OpenID Connect: the discovery document
+    /// `discoveryUrl`, generic OpenID Connect: the discovery document
     /// (`https://issuer.example/.well-known/openid-configuration`).
     pub discovery_url: Option<String>,
     /// Portcullis: the authorization endpoint (Better Auth's option of the same name).
@@ -81,31 +82,152 @@ pub struct ProviderOptions {
     pub issuer: Option<String>,
 }
 
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
+impl TryFrom<Value> for ProviderOptions {
+    type Error = String;
+    fn try_from(value: Value) -> Result<Self, String> {
+        let mut f = Fields::new(value)?;
+        let options = ProviderOptions {
+            client_id: f.texts("clientId"),
+            client_secret: f.text("clientSecret"),
+            scope: f.texts("scope"),
+            redirect_uri: f.text("redirectURI"),
+            disable_default_scope: f.flag("disableDefaultScope").unwrap_or(false),
+            prompt: f.text("prompt"),
+            access_type: f.text("accessType"),
+            display: f.text("display"),
+            hd: f.text("hd"),
+            include_granted_scopes: f.flag("includeGrantedScopes"),
+            disable_sign_up: f.flag("disableSignUp").unwrap_or(false),
+            disable_implicit_sign_up: f.flag("disableImplicitSignUp").unwrap_or(false),
+            disable_id_token_sign_in: f.flag("disableIdTokenSignIn").unwrap_or(false),
+            override_user_info_on_sign_in: f.flag("overrideUserInfoOnSignIn").unwrap_or(false),
+            app_bundle_identifier: f.text("appBundleIdentifier"),
+            tenant_id: f.text("tenantId"),
+            name: f.text("name"),
+            discovery_url: f.text("discoveryUrl"),
+            authorization_endpoint: f.text("authorizationEndpoint"),
+            token_endpoint: f.text("tokenEndpoint"),
+            user_info_endpoint: f.text("userInfoEndpoint"),
+            jwks_endpoint: f.text("jwksEndpoint"),
+            issuer: f.text("issuer"),
+        };
+        f.finish()?;
+        Ok(options)
     }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(one) => vec![one],
-        OneOrMany::Many(many) => many,
-    })
+}
+
+/// The members of one JSON options object, taken one by one; the first mistyped member, or a
+/// member nobody took (an unknown option), is the error [`Fields::finish`] reports.
+pub struct Fields(Map<String, Value>, Option<String>);
+
+impl Fields {
+    /// Starts on an object.
+    pub fn new(value: Value) -> Result<Fields, String> {
+        match value {
+            Value::Object(map) => Ok(Fields(map, None)),
+            _ => Err("expected an object".to_owned()),
+        }
+    }
+
+    fn take(&mut self, name: &str, expected: &str, ok: fn(&Value) -> bool) -> Option<Value> {
+        let value = self.0.remove(name).filter(|v| !v.is_null())?;
+        if ok(&value) {
+            return Some(value);
+        }
+        self.1
+            .get_or_insert_with(|| format!("{name}: expected {expected}"));
+        None
+    }
+
+    /// A string option.
+    pub fn text(&mut self, name: &str) -> Option<String> {
+        match self.take(name, "a string", Value::is_string)? {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A string, or a list of strings.
+    pub fn texts(&mut self, name: &str) -> Vec<String> {
+        let ok = |v: &Value| match v {
+            Value::String(_) => true,
+            Value::Array(list) => list.iter().all(Value::is_string),
+            _ => false,
+        };
+        match self.take(name, "a string or a list of strings", ok) {
+            Some(Value::String(s)) => vec![s],
+            Some(Value::Array(list)) => list
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A boolean option.
+    pub fn flag(&mut self, name: &str) -> Option<bool> {
+        self.take(name, "a boolean", Value::is_boolean)?.as_bool()
+    }
+
+    /// A nested object option (its own [`Fields`]; finish it too).
+    pub fn object(&mut self, name: &str) -> Fields {
+        let value = self
+            .take(name, "an object", Value::is_object)
+            .unwrap_or_else(|| Value::Object(Map::new()));
+        Fields::new(value).unwrap_or(Fields(Map::new(), None))
+    }
+
+    /// The first problem: a mistyped member, or one nobody took.
+    pub fn finish(self) -> Result<(), String> {
+        if let Some(error) = self.1 {
+            return Err(error);
+        }
+        match self.0.keys().next() {
+            None => Ok(()),
+            Some(name) => Err(format!("unknown option `{name}`")),
+        }
+    }
 }
 
 /// `account` options.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[serde(try_from = "Value")]
 pub struct AccountOptions {
     /// `accountLinking`.
     pub account_linking: AccountLinking,
     /// Better Auth's `encryptOAuthTokens` (off by default, as in 1.7.25): not supported yet, so
     /// `true` is refused at start-up rather than silently storing plain tokens.
-    #[serde(rename = "encryptOAuthTokens")]
     pub encrypt_oauth_tokens: bool,
-    /// Refresh the stored tokens on every sign-in (on).
+    /// `updateAccountOnSignIn`: refresh the stored tokens on every sign-in (on).
     pub update_account_on_sign_in: bool,
+}
+
+impl TryFrom<Value> for AccountOptions {
+    type Error = String;
+    fn try_from(value: Value) -> Result<Self, String> {
+        let mut f = Fields::new(value)?;
+        let mut l = f.object("accountLinking");
+        let d = AccountLinking::default();
+        let account_linking = AccountLinking {
+            enabled: l.flag("enabled").unwrap_or(d.enabled),
+            trusted_providers: l.texts("trustedProviders"),
+            allow_different_emails: l.flag("allowDifferentEmails").unwrap_or(false),
+            allow_unlinking_all: l.flag("allowUnlinkingAll").unwrap_or(false),
+            require_local_email_verified: l
+                .flag("requireLocalEmailVerified")
+                .unwrap_or(d.require_local_email_verified),
+            disable_implicit_linking: l.flag("disableImplicitLinking").unwrap_or(false),
+            update_user_info_on_link: l.flag("updateUserInfoOnLink").unwrap_or(false),
+        };
+        l.finish().map_err(|e| format!("accountLinking: {e}"))?;
+        let options = AccountOptions {
+            account_linking,
+            encrypt_oauth_tokens: f.flag("encryptOAuthTokens").unwrap_or(false),
+            update_account_on_sign_in: f.flag("updateAccountOnSignIn").unwrap_or(true),
+        };
+        f.finish()?;
+        Ok(options)
+    }
 }
 
 impl Default for AccountOptions {
@@ -119,8 +241,7 @@ impl Default for AccountOptions {
 }
 
 /// `account.accountLinking`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct AccountLinking {
     /// Linking at all (on).
     pub enabled: bool,
@@ -318,7 +439,7 @@ impl Provider {
 /// A small per-process (per-isolate) cache of fetched JSON documents: JWKS and discovery
 /// documents. Entries live [`CACHE_TTL_MS`]; a failed fetch is not cached.
 #[derive(Debug, Default)]
-pub struct Cache(RefCell<BTreeMap<String, (Millis, Value)>>);
+pub struct Cache(RefCell<Vec<(String, Millis, Value)>>);
 
 /// How long a fetched JWKS or discovery document is reused: one hour.
 pub const CACHE_TTL_MS: Millis = 3_600_000;
@@ -328,21 +449,22 @@ impl Cache {
     pub fn get(&self, url: &str, now: Millis) -> Option<Value> {
         self.0
             .borrow()
-            .get(url)
-            .filter(|(expires, _)| *expires > now)
-            .map(|(_, v)| v.clone())
+            .iter()
+            .find(|(u, expires, _)| u == url && *expires > now)
+            .map(|(_, _, v)| v.clone())
     }
 
     /// Keeps `value` for `url`.
     pub fn put(&self, url: &str, value: Value, now: Millis) {
+        self.forget(url);
         self.0
             .borrow_mut()
-            .insert(url.to_owned(), (now + CACHE_TTL_MS, value));
+            .push((url.to_owned(), now + CACHE_TTL_MS, value));
     }
 
     /// Forgets `url` (a key id the cached set does not have: the provider rotated its keys).
     pub fn forget(&self, url: &str) {
-        self.0.borrow_mut().remove(url);
+        self.0.borrow_mut().retain(|(u, _, _)| u != url);
     }
 }
 
@@ -434,4 +556,37 @@ pub fn oidc_claims(profile: &Value) -> Option<UserInfo> {
         email_verified: flag(profile, "email_verified"),
         image: text(profile, "picture"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_options_read_better_auth_names_and_refuse_unknown_or_mistyped_ones() {
+        let config = crate::Config::from_json(
+            r#"{"socialProviders":{"github":{"clientId":"id","clientSecret":"s","scope":["repo"],"redirectURI":"https://x.test/cb"},"google":{"clientId":["web","ios"],"hd":"example.com"}},"account":{"accountLinking":{"trustedProviders":["google"],"allowUnlinkingAll":true}}}"#,
+        )
+        .unwrap();
+        let github = &config.social_providers["github"];
+        assert_eq!(github.client_id, ["id"]);
+        assert_eq!(github.scope, ["repo"]);
+        assert_eq!(github.redirect_uri.as_deref(), Some("https://x.test/cb"));
+        assert_eq!(config.social_providers["google"].client_id, ["web", "ios"]);
+        let linking = &config.account.account_linking;
+        assert_eq!(linking.trusted_providers, ["google"]);
+        assert!(linking.allow_unlinking_all && linking.require_local_email_verified);
+        let error = |json: &str| crate::Config::from_json(json).unwrap_err();
+        assert!(error(r#"{"socialProviders":{"github":{"clientID":"x"}}}"#).contains("clientID"));
+        assert!(error(r#"{"socialProviders":{"github":{"clientId":1}}}"#).contains("clientId"));
+        assert!(error(r#"{"account":{"accountLinking":{"trusted":[]}}}"#).contains("trusted"));
+        let social = |json: &str| {
+            let config = crate::Config::from_json(json).unwrap();
+            Social::new(&config.social_providers, &config.account).map(|_| ())
+        };
+        assert!(social(r#"{"socialProviders":{"myspace":{"clientId":"x"}}}"#).is_err());
+        assert!(social(r#"{"socialProviders":{"github":{}}}"#).is_err());
+        assert!(social(r#"{"account":{"encryptOAuthTokens":true}}"#).is_err());
+        assert!(social(r#"{"socialProviders":{"acme":{"clientId":"x","discoveryUrl":"https://idp.test/.well-known/openid-configuration"}}}"#).is_ok());
+    }
 }

@@ -113,25 +113,38 @@ pub fn authorization_url(
     crate::routes::append_query(&endpoints.authorization, &pairs)
 }
 
+/// One outbound request (a single instantiation of the request plumbing, which the Worker's
+/// size budget notices).
+fn request(
+    method: http::Method,
+    url: &str,
+    headers: &[(&'static str, &str)],
+    body: String,
+) -> Result<http::Request<Bytes>, String> {
+    let mut request = http::Request::new(Bytes::from(body));
+    *request.method_mut() = method;
+    *request.uri_mut() = url.parse().map_err(|_| format!("not a URL: {url}"))?;
+    for (name, value) in headers {
+        let value = http::HeaderValue::from_str(value).map_err(|_| format!("bad {name} header"))?;
+        request.headers_mut().append(*name, value);
+    }
+    Ok(request)
+}
+
 /// A form POST to a token endpoint with the client's credentials, as the provider wants them.
 fn token_request<'a>(
     provider: &'a Provider,
     endpoint: &str,
     mut form: Vec<(&'a str, &'a str)>,
 ) -> Result<http::Request<Bytes>, String> {
-    let mut builder = http::Request::post(endpoint)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json");
+    let mut authorization = String::new();
     let secret = provider.options.client_secret.as_deref();
     match (provider.spec.token_auth, secret) {
         (TokenAuth::Basic, Some(secret)) => {
             let encode =
                 |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
             let credentials = format!("{}:{}", encode(provider.client_id()), encode(secret));
-            builder = builder.header(
-                "authorization",
-                format!("Basic {}", STANDARD.encode(credentials)),
-            );
+            authorization = format!("Basic {}", STANDARD.encode(credentials));
         }
         (_, secret) => {
             form.push(("client_id", provider.client_id()));
@@ -141,9 +154,14 @@ fn token_request<'a>(
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();
-    builder
-        .body(Bytes::from(body))
-        .map_err(|e| format!("token request: {e}"))
+    let mut headers = vec![
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("accept", "application/json"),
+    ];
+    if !authorization.is_empty() {
+        headers.push(("authorization", authorization.as_str()));
+    }
+    request(http::Method::POST, endpoint, &headers, body)
 }
 
 /// Sends `request` and reads a JSON answer; a non-2xx status is an error.
@@ -169,10 +187,12 @@ pub async fn cached_json(
     if let Some(value) = cache.get(url, now) {
         return Ok(value);
     }
-    let request = http::Request::get(url)
-        .header("accept", "application/json")
-        .body(Bytes::new())
-        .map_err(|e| format!("{url}: {e}"))?;
+    let request = request(
+        http::Method::GET,
+        url,
+        &[("accept", "application/json")],
+        String::new(),
+    )?;
     let value = fetch_json(http, request).await?;
     cache.put(url, value.clone(), now);
     Ok(value)
@@ -215,11 +235,12 @@ pub fn parse_tokens(data: &Value, now: Millis) -> Result<Tokens, String> {
         return Err(format!("token endpoint error: {error}"));
     }
     let text = |name: &str| data.get(name).and_then(Value::as_str).map(str::to_owned);
+    // Whole seconds, as providers send them (a number, or a numeric string from a few).
     let seconds = |name: &str| {
         data.get(name)
-            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
-            .filter(|s| *s > 0.0)
-            .map(|s| now + (s * 1000.0) as Millis)
+            .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+            .filter(|s| *s > 0)
+            .map(|s| now + s * 1000)
     };
     let scopes = match data.get("scope") {
         Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
@@ -297,13 +318,17 @@ pub fn decode_claims(token: &str) -> Option<Value> {
 }
 
 async fn bearer_get(http: &dyn HttpClient, url: &str, token: &str) -> Result<Value, String> {
-    let request = http::Request::get(url)
-        .header("authorization", format!("Bearer {token}"))
-        .header("accept", "application/json")
-        .header("user-agent", "better-auth")
-        .body(Bytes::new())
-        .map_err(|e| format!("{url}: {e}"))?;
-    fetch_json(http, request).await
+    let authorization = format!("Bearer {token}");
+    let headers = [
+        ("authorization", authorization.as_str()),
+        ("accept", "application/json"),
+        ("user-agent", "better-auth"),
+    ];
+    fetch_json(
+        http,
+        request(http::Method::GET, url, &headers, String::new())?,
+    )
+    .await
 }
 
 /// The user's profile after a code exchange or for `/account-info`: the mapped user and the

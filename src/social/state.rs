@@ -3,7 +3,6 @@
 //! PKCE verifier, link target; valid 10 minutes), and the state signed into a `state` cookie
 //! (5 minutes) that must come back with the callback. The row is single use.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::context::Ctx;
@@ -21,8 +20,7 @@ const ROW_TTL_MS: Millis = 600_000;
 const COOKIE_MAX_AGE: u64 = 300;
 
 /// The account a `/link-social` flow links to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     /// The signed-in user's id.
     pub user_id: String,
@@ -30,35 +28,110 @@ pub struct Link {
     pub email: String,
 }
 
-/// The JSON kept under `auth-state:<state>`, keys in Better Auth's order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The JSON kept under `auth-state:<state>`. Written with Better Auth's key order; read
+/// leniently (unknown keys, such as Better Auth's `idTokenNonce`, are kept in `additional`).
+/// By hand rather than derived, to keep serde's flatten machinery out of the Worker.
+#[derive(Debug, Clone, PartialEq)]
 pub struct StateData {
     /// `additionalData` of the sign-in, spread first as Better Auth does.
-    #[serde(flatten)]
     pub additional: Map<String, Value>,
-    /// Where to go after sign-in (default: the base URL).
-    #[serde(rename = "callbackURL")]
+    /// `callbackURL`: where to go after sign-in (default: the base URL).
     pub callback_url: String,
     /// PKCE verifier (128 characters).
     pub code_verifier: String,
-    /// Where errors go (default: `<baseURL>/api/auth/error`).
-    #[serde(rename = "errorURL", skip_serializing_if = "Option::is_none")]
+    /// `errorURL` (default: `<baseURL>/api/auth/error`).
     pub error_url: Option<String>,
-    /// Where new users go.
-    #[serde(rename = "newUserURL", skip_serializing_if = "Option::is_none")]
+    /// `newUserURL`: where new users go.
     pub new_user_url: Option<String>,
     /// Set for `/link-social`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<Link>,
     /// Unix milliseconds.
     pub expires_at: Millis,
     /// `requestSignUp` of the sign-in.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_sign_up: Option<bool>,
-    /// The state itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `oauthState`: the state itself.
     pub oauth_state: Option<String>,
+}
+
+impl StateData {
+    /// The row's JSON.
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{");
+        let mut put = |key: &str, value: Value| {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(&Value::String(key.to_owned()).to_string());
+            out.push(':');
+            out.push_str(&value.to_string());
+        };
+        for (key, value) in &self.additional {
+            put(key, value.clone());
+        }
+        put("callbackURL", self.callback_url.clone().into());
+        put("codeVerifier", self.code_verifier.clone().into());
+        let optional = [
+            ("errorURL", self.error_url.clone().map(Value::from)),
+            ("newUserURL", self.new_user_url.clone().map(Value::from)),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                put(key, value);
+            }
+        }
+        if let Some(link) = &self.link {
+            let mut map = Map::new();
+            map.insert("userId".to_owned(), link.user_id.clone().into());
+            map.insert("email".to_owned(), link.email.clone().into());
+            put("link", Value::Object(map));
+        }
+        put("expiresAt", self.expires_at.into());
+        let optional = [
+            ("requestSignUp", self.request_sign_up.map(Value::from)),
+            ("oauthState", self.oauth_state.clone().map(Value::from)),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                put(key, value);
+            }
+        }
+        out.push('}');
+        out
+    }
+
+    /// Reads a row's JSON; `None` when it is not state.
+    pub fn from_json(text: &str) -> Option<StateData> {
+        let Value::Object(mut map) = serde_json::from_str(text).ok()? else {
+            return None;
+        };
+        let mut text = |key: &str| match map.remove(key) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let callback_url = text("callbackURL")?;
+        let code_verifier = text("codeVerifier")?;
+        let error_url = text("errorURL");
+        let new_user_url = text("newUserURL");
+        let oauth_state = text("oauthState");
+        let link = match map.remove("link") {
+            Some(link) => Some(Link {
+                user_id: crate::social::text(&link, "userId")?,
+                email: crate::social::text(&link, "email")?,
+            }),
+            None => None,
+        };
+        Some(StateData {
+            expires_at: map.remove("expiresAt")?.as_i64()?,
+            request_sign_up: map.remove("requestSignUp").and_then(|v| v.as_bool()),
+            additional: map,
+            callback_url,
+            code_verifier,
+            error_url,
+            new_user_url,
+            link,
+            oauth_state,
+        })
+    }
 }
 
 /// The state cookie's name (`better-auth.state`, with the deployment's prefix).
@@ -80,7 +153,7 @@ pub async fn generate(
     data.code_verifier = random_string(128, ALPHABET);
     data.expires_at = ctx.now + ROW_TTL_MS;
     data.oauth_state = Some(state.clone());
-    let value = serde_json::to_string(&data).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let value = data.to_json();
     ctx.sql
         .query(verifications::insert(
             &identifier(&state),
@@ -127,7 +200,7 @@ pub async fn parse(ctx: &mut Ctx<'_>, state: Option<&str>) -> Result<StateData, 
     let Some(row) = row else {
         return Err(fail("state_mismatch", None));
     };
-    let Ok(data) = serde_json::from_str::<StateData>(&row.value) else {
+    let Some(data) = StateData::from_json(&row.value) else {
         return Err(fail("state_mismatch", None));
     };
     if data.oauth_state.as_deref().is_some_and(|s| s != state) {
@@ -174,10 +247,13 @@ mod tests {
             oauth_state: Some("s".into()),
         };
         assert_eq!(
-            serde_json::to_string(&data).unwrap(),
+            data.to_json(),
             r#"{"callbackURL":"/after-login","codeVerifier":"v","errorURL":"/login-error","newUserURL":"/welcome","expiresAt":1795772037808,"oauthState":"s"}"#
         );
-        let parsed: StateData = serde_json::from_str(r#"{"callbackURL":"/a","codeVerifier":"v","expiresAt":1,"oauthState":"s","idTokenNonce":"n"}"#).unwrap();
+        let parsed = StateData::from_json(r#"{"callbackURL":"/a","codeVerifier":"v","expiresAt":1,"oauthState":"s","idTokenNonce":"n","link":{"userId":"u","email":"e"}}"#).unwrap();
         assert_eq!(parsed.callback_url, "/a");
+        assert_eq!(parsed.link.unwrap().user_id, "u");
+        assert_eq!(parsed.additional["idTokenNonce"], "n");
+        assert!(StateData::from_json(r#"{"callbackURL":"/a"}"#).is_none());
     }
 }
