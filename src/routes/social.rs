@@ -281,7 +281,10 @@ pub async fn callback(ctx: &mut Ctx<'_>, provider_id: &str) -> Result<Reply, Api
     else {
         return fail("invalid_code");
     };
-    if let Some(iss) = iss.filter(|i| !i.is_empty()) {
+    // RFC 9207: checked where the issuer is known for sure (configured, or discovered), as
+    // Better Auth checks only providers that declare one.
+    let issuer_known = provider.options.issuer.is_some() || provider.spec.id == "oidc";
+    if let Some(iss) = iss.filter(|i| !i.is_empty() && issuer_known) {
         if !endpoints.issuers.is_empty() && !endpoints.issuers.contains(&iss) {
             return fail("issuer_mismatch");
         }

@@ -330,6 +330,29 @@ pub struct Spec {
     pub id_token_sign_in: bool,
 }
 
+impl Spec {
+    /// The common case, for `..Spec::DEFAULTS` in provider files: no id token, user info by
+    /// Bearer GET, client secret in the form, no PKCE, OpenID Connect claim names.
+    pub const DEFAULTS: Spec = Spec {
+        id: "",
+        name: "",
+        authorization_endpoint: "",
+        token_endpoint: "",
+        user_info_endpoint: "",
+        jwks_endpoint: "",
+        issuers: &[],
+        scopes: &[],
+        scope_joiner: " ",
+        pkce: false,
+        prompt: None,
+        auth_params: &[],
+        token_auth: TokenAuth::Post,
+        profile: ProfileSource::UserInfo,
+        map: oidc_claims,
+        id_token_sign_in: false,
+    };
+}
+
 /// What a provider says about the user.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UserInfo {

@@ -421,3 +421,13 @@ test('account endpoints need a session; get-access-token validates its body', { 
   assert.equal(bad.status, 400);
   assert.equal((await bad.json()).code, 'VALIDATION_ERROR');
 });
+
+test('a callback whose iss is not the discovered issuer is issuer_mismatch (RFC 9207)', { skip }, async () => {
+  const c = makeClient();
+  const { data } = await c.client.signIn.social({ provider: 'acme', errorCallbackURL: '/login-error', disableRedirect: true });
+  const idp = await authorize(data.url, { profile: identity() });
+  const location = new URL(idp.headers.get('location'));
+  location.searchParams.set('iss', 'https://evil.example');
+  const callback = await c.fetch(location.href);
+  assert.equal(callback.headers.get('location'), '/login-error?error=issuer_mismatch');
+});

@@ -2,7 +2,7 @@
 //! first callback's `user` field), a client secret that is an ES256 JWT
 //! (`portcullis apple-secret`).
 
-use crate::social::{oidc_claims, ProfileSource, Spec, TokenAuth};
+use crate::social::{ProfileSource, Spec};
 
 /// Apple.
 pub const SPEC: Spec = Spec {
@@ -10,16 +10,12 @@ pub const SPEC: Spec = Spec {
     name: "Apple",
     authorization_endpoint: "https://appleid.apple.com/auth/authorize",
     token_endpoint: "https://appleid.apple.com/auth/token",
-    user_info_endpoint: "",
     jwks_endpoint: "https://appleid.apple.com/auth/keys",
     issuers: &["https://appleid.apple.com"],
     scopes: &["email", "name"],
-    scope_joiner: " ",
     pkce: true,
-    prompt: None,
     auth_params: &[("response_mode", "form_post")],
-    token_auth: TokenAuth::Post,
     profile: ProfileSource::IdToken,
-    map: oidc_claims,
     id_token_sign_in: true,
+    ..Spec::DEFAULTS
 };

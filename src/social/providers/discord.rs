@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::social::{flag, text, ProfileSource, Spec, TokenAuth, UserInfo};
+use crate::social::{flag, text, Spec, UserInfo};
 
 /// Discord.
 pub const SPEC: Spec = Spec {
@@ -12,17 +12,10 @@ pub const SPEC: Spec = Spec {
     authorization_endpoint: "https://discord.com/api/oauth2/authorize",
     token_endpoint: "https://discord.com/api/oauth2/token",
     user_info_endpoint: "https://discord.com/api/users/@me",
-    jwks_endpoint: "",
-    issuers: &[],
     scopes: &["identify", "email"],
-    scope_joiner: " ",
-    pkce: false,
     prompt: Some("none"),
-    auth_params: &[],
-    token_auth: TokenAuth::Post,
-    profile: ProfileSource::UserInfo,
     map,
-    id_token_sign_in: false,
+    ..Spec::DEFAULTS
 };
 
 /// Animated avatars (`a_` hashes) are GIFs; users without one get a default avatar picked by

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::social::{text, ProfileSource, Spec, TokenAuth, UserInfo};
+use crate::social::{text, ProfileSource, Spec, UserInfo};
 
 /// GitHub.
 pub const SPEC: Spec = Spec {
@@ -12,17 +12,11 @@ pub const SPEC: Spec = Spec {
     authorization_endpoint: "https://github.com/login/oauth/authorize",
     token_endpoint: "https://github.com/login/oauth/access_token",
     user_info_endpoint: "https://api.github.com/user",
-    jwks_endpoint: "",
-    issuers: &[],
     scopes: &["read:user", "user:email"],
-    scope_joiner: " ",
     pkce: true,
-    prompt: None,
-    auth_params: &[],
-    token_auth: TokenAuth::Post,
     profile: ProfileSource::GitHub,
     map,
-    id_token_sign_in: false,
+    ..Spec::DEFAULTS
 };
 
 fn map(profile: &Value) -> Option<UserInfo> {

@@ -5,14 +5,70 @@ use super::Spec;
 
 pub mod apple;
 pub mod discord;
+pub mod facebook;
 pub mod github;
+pub mod gitlab;
 pub mod google;
+pub mod linkedin;
+pub mod microsoft;
 pub mod oidc;
+pub mod reddit;
+pub mod slack;
+pub mod spotify;
+pub mod twitch;
 
 /// Every built-in provider.
-pub const ALL: &[&Spec] = &[&apple::SPEC, &discord::SPEC, &github::SPEC, &google::SPEC];
+pub const ALL: &[&Spec] = &[
+    &apple::SPEC,
+    &discord::SPEC,
+    &facebook::SPEC,
+    &github::SPEC,
+    &gitlab::SPEC,
+    &google::SPEC,
+    &linkedin::SPEC,
+    &microsoft::SPEC,
+    &reddit::SPEC,
+    &slack::SPEC,
+    &spotify::SPEC,
+    &twitch::SPEC,
+];
 
 /// The built-in provider with this id.
 pub fn find(id: &str) -> Option<&'static Spec> {
     ALL.iter().copied().find(|spec| spec.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_provider_has_a_unique_id_and_its_endpoints() {
+        for (i, spec) in ALL.iter().enumerate() {
+            assert!(
+                ALL[..i].iter().all(|other| other.id != spec.id),
+                "{}",
+                spec.id
+            );
+            assert!(
+                spec.authorization_endpoint.starts_with("https://"),
+                "{}",
+                spec.id
+            );
+            assert!(spec.token_endpoint.starts_with("https://"), "{}", spec.id);
+            let profile_from_token = spec.profile == super::super::ProfileSource::IdToken;
+            assert!(
+                profile_from_token || spec.user_info_endpoint.starts_with("https://"),
+                "{}",
+                spec.id
+            );
+            assert!(
+                !spec.id_token_sign_in || !spec.jwks_endpoint.is_empty(),
+                "{}",
+                spec.id
+            );
+            assert_eq!(find(spec.id).map(|s| s.name), Some(spec.name));
+        }
+        assert!(find("myspace").is_none());
+    }
 }

@@ -2,7 +2,7 @@
 //! `discoveryUrl` (`/.well-known/openid-configuration`) or explicit endpoints. The profile is
 //! the user-info endpoint's claims when there is one, else the id token's.
 
-use crate::social::{oidc_claims, ProfileSource, Spec, TokenAuth};
+use crate::social::Spec;
 
 /// Defaults of generic providers; the endpoints come from the options or discovery.
 pub const SPEC: Spec = Spec {
@@ -10,16 +10,8 @@ pub const SPEC: Spec = Spec {
     name: "OpenID Connect",
     authorization_endpoint: "",
     token_endpoint: "",
-    user_info_endpoint: "",
-    jwks_endpoint: "",
-    issuers: &[],
     scopes: &["openid", "email", "profile"],
-    scope_joiner: " ",
     pkce: true,
-    prompt: None,
-    auth_params: &[],
-    token_auth: TokenAuth::Post,
-    profile: ProfileSource::UserInfo,
-    map: oidc_claims,
     id_token_sign_in: true,
+    ..Spec::DEFAULTS
 };
