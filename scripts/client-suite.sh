@@ -79,29 +79,6 @@ fi
 
 npm_ci_when_missing tests/client node_modules
 
-# start_helper PID_VAR URL_VAR NAME OUT COMMAND...: starts a test helper (mail sink, fake identity provider)
-# in its own process group and waits for the URL it prints once it listens.
-start_helper() {
-  local -n pid_ref=$1 url_ref=$2
-  local pid_var=$1 name=$3 out=$4
-  shift 4
-  start_in_group "$pid_var" "$out" "$@"
-  url_ref=""
-  for _ in $(seq 1 100); do
-    url_ref=$(grep -o -m1 'http://[^[:space:]"]*' "$out" 2>/dev/null || true)
-    [[ -n "$url_ref" ]] && return 0
-    if ! kill -0 "$pid_ref" 2>/dev/null; then
-      cat "$out" >&2
-      say "$name exited during start-up"
-      exit 1
-    fi
-    sleep 0.1
-  done
-  cat "$out" >&2
-  say "$name printed no URL within 10 s"
-  exit 1
-}
-
 : >"$MAIL_LOG"
 start_helper SINK_PID SINK_URL "the mail sink (tests/client/mail-sink.mjs)" "$STATE/mail-sink.out" \
   env -u PORT MAIL_LOG="$MAIL_LOG" node "$ROOT/tests/client/mail-sink.mjs" "$MAIL_LOG"

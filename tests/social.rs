@@ -238,3 +238,38 @@ fn es256_id_tokens_verify_natively_the_jwks_is_cached_and_refetched_for_an_unkno
     ));
     assert_eq!(expired.status, 401);
 }
+
+#[test]
+fn gate_sign_in_page_links_each_provider_and_the_link_starts_its_flow() {
+    let config = r#"{"gate":{"enabled":true,"origin":"http://127.0.0.1:9"},"socialProviders":{
+      "github":{"clientId":"gh","clientSecret":"s","authorizationEndpoint":"https://idp.test/authorize"}}}"#;
+    let server = InProcess::with_http(Some(config), Box::new(FakeIdp(Rc::default())));
+    let page = server.request("GET", "/_auth/sign-in?callbackURL=%2Fmembers", &[], None);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(
+            r#"<a class="provider" href="/_auth/social/github?callbackURL=%2Fmembers">Continue with GitHub</a>"#
+        ),
+        "{}",
+        page.body
+    );
+    let start = server.request(
+        "GET",
+        "/_auth/social/github?callbackURL=%2Fmembers",
+        &[],
+        None,
+    );
+    assert_eq!(start.status, 302, "{}", start.body);
+    let location = start.header("location").unwrap();
+    assert!(
+        location.starts_with("https://idp.test/authorize?"),
+        "{location}"
+    );
+    assert_eq!(
+        query(location, "redirect_uri"),
+        "http://127.0.0.1:3100/api/auth/callback/github"
+    );
+    assert!(start.cookie_value("better-auth.state").is_some());
+    let unknown = server.request("GET", "/_auth/social/myspace", &[], None);
+    assert_eq!(unknown.status, 404);
+}
