@@ -11,7 +11,8 @@
 #
 # Social sign-on: tests/client/fake-idp.mjs (a fake OAuth/OIDC provider on 127.0.0.1) is started too; the
 # default configuration points github, google, discord, apple and a generic OIDC provider ("acme") at it,
-# and the tests get its URL as FAKE_IDP_URL (@FAKE_IDP_URL@ in PORTCULLIS_CONFIG is replaced by it).
+# and the tests get its URL as FAKE_IDP_URL when the configuration uses it (@FAKE_IDP_URL@ in
+# PORTCULLIS_CONFIG is replaced by it); social.test.mjs skips itself otherwise.
 #
 # Environment:
 #   PORT                  port to serve on (the server's baseURL is http://127.0.0.1:$PORT)
@@ -109,6 +110,9 @@ if [[ -z "${PORTCULLIS_CONFIG+set}" ]]; then
 fi
 PORTCULLIS_CONFIG=${PORTCULLIS_CONFIG//@MAIL_SINK_URL@/$SINK_URL}
 PORTCULLIS_CONFIG=${PORTCULLIS_CONFIG//@FAKE_IDP_URL@/$IDP_URL}
+# social.test.mjs runs only when the configuration points providers at the fake provider.
+TESTS_IDP_URL=""
+[[ "$PORTCULLIS_CONFIG" == *"$IDP_URL"* ]] && TESTS_IDP_URL="$IDP_URL"
 # What account.test.mjs should expect of /delete-user under this configuration.
 if [[ -z "${DELETE_USER:-}" ]]; then
   DELETE_USER=$(node -e '
@@ -157,7 +161,7 @@ if [[ $# -eq 0 ]]; then
 fi
 start_ms=$(date +%s%3N)
 set +e
-(cd tests/client && AUTH_BASE_URL="$BASE_URL" MAIL_LOG="$MAIL_LOG" FAKE_IDP_URL="$IDP_URL" PORTCULLIS=1 DELETE_USER="$DELETE_USER" \
+(cd tests/client && AUTH_BASE_URL="$BASE_URL" MAIL_LOG="$MAIL_LOG" FAKE_IDP_URL="$TESTS_IDP_URL" PORTCULLIS=1 DELETE_USER="$DELETE_USER" \
   node --test "$@")
 status=$?
 set -e

@@ -14,7 +14,9 @@
 //! `gate.pagesPath` get the built-in sign-in pages, and every other path outside the API is
 //! served from the site only to signed-in users.
 //!
-//! What it does not do (yet): social sign-in and plugins; see the README for the list.
+//! Social sign-on ([`social`]): OAuth 2.0 / OpenID Connect providers as data, id-token sign-in.
+//!
+//! What it does not do (yet): plugins; see the README for the list.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
