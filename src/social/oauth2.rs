@@ -110,7 +110,7 @@ pub fn authorization_url(
         }
     }
     let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    crate::routes::append_query(&endpoints.authorization, &pairs)
+    crate::urls::append_query(&endpoints.authorization, &pairs)
 }
 
 /// One outbound request (a single instantiation of the request plumbing, which the Worker's
