@@ -459,6 +459,27 @@ mod tests {
     }
 
     #[test]
+    fn basic_providers_send_credentials_in_the_header_and_post_ones_in_the_form() {
+        let mut figma = provider(&providers::figma::SPEC);
+        figma.options.client_secret = Some("s&1".to_owned());
+        let request = token_request(&figma, "https://t.test/token", vec![("code", "c")]).unwrap();
+        assert_eq!(
+            request.headers()["authorization"],
+            format!("Basic {}", STANDARD.encode("x:s%261"))
+        );
+        assert_eq!(&request.body()[..], b"code=c");
+        let mut github = provider(&providers::github::SPEC);
+        github.options.client_secret = Some("s".to_owned());
+        let request = token_request(&github, "https://t.test/token", vec![("code", "c")]).unwrap();
+        assert!(request.headers().get("authorization").is_none());
+        assert_eq!(&request.body()[..], b"code=c&client_id=x&client_secret=s");
+        assert_eq!(
+            request.headers()["content-type"],
+            "application/x-www-form-urlencoded"
+        );
+    }
+
+    #[test]
     fn pkce_challenge_is_rfc_7636_appendix_b() {
         assert_eq!(
             code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),

@@ -4,11 +4,15 @@
 use super::Spec;
 
 pub mod apple;
+pub mod atlassian;
 pub mod discord;
 pub mod facebook;
+pub mod figma;
 pub mod github;
 pub mod gitlab;
 pub mod google;
+pub mod huggingface;
+pub mod kick;
 pub mod linkedin;
 pub mod microsoft;
 pub mod oidc;
@@ -16,21 +20,29 @@ pub mod reddit;
 pub mod slack;
 pub mod spotify;
 pub mod twitch;
+pub mod vercel;
+pub mod zoom;
 
 /// Every built-in provider.
 pub const ALL: &[&Spec] = &[
     &apple::SPEC,
+    &atlassian::SPEC,
     &discord::SPEC,
     &facebook::SPEC,
+    &figma::SPEC,
     &github::SPEC,
     &gitlab::SPEC,
     &google::SPEC,
+    &huggingface::SPEC,
+    &kick::SPEC,
     &linkedin::SPEC,
     &microsoft::SPEC,
     &reddit::SPEC,
     &slack::SPEC,
     &spotify::SPEC,
     &twitch::SPEC,
+    &vercel::SPEC,
+    &zoom::SPEC,
 ];
 
 /// The built-in provider with this id.
