@@ -127,21 +127,33 @@ impl Account {
     pub fn insert(&self) -> Statement {
         Statement::new(
             r#"INSERT INTO "account" ("id", "accountId", "providerId", "userId", "accessToken", "refreshToken", "idToken", "accessTokenExpiresAt", "refreshTokenExpiresAt", "scope", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
-            vec![
-                self.id.clone().into(),
-                self.account_id.clone().into(),
-                self.provider_id.clone().into(),
-                self.user_id.clone().into(),
-                self.access_token.clone().into(),
-                self.refresh_token.clone().into(),
-                self.id_token.clone().into(),
-                opt_date(self.access_token_expires_at),
-                opt_date(self.refresh_token_expires_at),
-                self.scope.clone().into(),
-                to_iso(self.created_at).into(),
-                to_iso(self.updated_at).into(),
-            ],
+            [
+                vec![
+                    self.id.clone().into(),
+                    self.account_id.clone().into(),
+                    self.provider_id.clone().into(),
+                    self.user_id.clone().into(),
+                ],
+                self.token_values(),
+                vec![
+                    to_iso(self.created_at).into(),
+                    to_iso(self.updated_at).into(),
+                ],
+            ]
+            .concat(),
         )
+    }
+
+    /// Tokens, their expiries and scope, in the column order both statements use.
+    fn token_values(&self) -> Vec<super::Value> {
+        vec![
+            self.access_token.clone().into(),
+            self.refresh_token.clone().into(),
+            self.id_token.clone().into(),
+            opt_date(self.access_token_expires_at),
+            opt_date(self.refresh_token_expires_at),
+            self.scope.clone().into(),
+        ]
     }
 
     /// Writes this account's tokens and scope back (`COALESCE` keeps a stored value where the
@@ -149,16 +161,11 @@ impl Account {
     pub fn update_tokens(&self) -> Statement {
         Statement::new(
             r#"UPDATE "account" SET "accessToken" = COALESCE(?, "accessToken"), "refreshToken" = COALESCE(?, "refreshToken"), "idToken" = COALESCE(?, "idToken"), "accessTokenExpiresAt" = COALESCE(?, "accessTokenExpiresAt"), "refreshTokenExpiresAt" = COALESCE(?, "refreshTokenExpiresAt"), "scope" = COALESCE(?, "scope"), "updatedAt" = ? WHERE "id" = ?"#,
-            vec![
-                self.access_token.clone().into(),
-                self.refresh_token.clone().into(),
-                self.id_token.clone().into(),
-                opt_date(self.access_token_expires_at),
-                opt_date(self.refresh_token_expires_at),
-                self.scope.clone().into(),
-                to_iso(self.updated_at).into(),
-                self.id.clone().into(),
-            ],
+            [
+                self.token_values(),
+                vec![to_iso(self.updated_at).into(), self.id.clone().into()],
+            ]
+            .concat(),
         )
     }
 }
