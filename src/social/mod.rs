@@ -324,8 +324,8 @@ pub struct Spec {
     pub token_auth: TokenAuth,
     /// Where the profile comes from.
     pub profile: ProfileSource,
-    /// The profile's fields as a user ([`UserInfo`]); `None` when the profile lacks an id.
-    pub map: fn(&Value) -> Option<UserInfo>,
+    /// How the profile becomes a user ([`UserInfo`]).
+    pub map: Mapping,
     /// Whether `idToken` sign-in is supported (Google, Apple, OIDC).
     pub id_token_sign_in: bool,
 }
@@ -348,9 +348,62 @@ impl Spec {
         auth_params: &[],
         token_auth: TokenAuth::Post,
         profile: ProfileSource::UserInfo,
-        map: oidc_claims,
+        map: Mapping::Fields(OIDC_CLAIMS),
         id_token_sign_in: false,
     };
+}
+
+/// Where a profile keeps the user's fields, as dotted paths (`picture.data.url`,
+/// `images.0.url`); of several paths the first present wins.
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileFields {
+    /// The provider's user id (`account.accountId`); required.
+    pub id: &'static [&'static str],
+    /// Display name.
+    pub name: &'static [&'static str],
+    /// E-mail address.
+    pub email: &'static [&'static str],
+    /// The e-mail's verification flag; `""`: the provider's addresses never count as verified.
+    pub email_verified: &'static str,
+    /// Avatar URL.
+    pub image: &'static [&'static str],
+}
+
+/// OpenID Connect's standard claims.
+pub const OIDC_CLAIMS: ProfileFields = ProfileFields {
+    id: &["sub"],
+    name: &["name", "preferred_username"],
+    email: &["email"],
+    email_verified: "email_verified",
+    image: &["picture"],
+};
+
+/// A profile mapping: data for most providers, code for the few with rules.
+#[derive(Debug, Clone, Copy)]
+pub enum Mapping {
+    /// Fields at paths.
+    Fields(ProfileFields),
+    /// A function (`None` when the profile is refused or lacks an id).
+    Custom(fn(&Value) -> Option<UserInfo>),
+}
+
+impl Mapping {
+    /// The user a profile describes; `None` without an id.
+    pub fn map(&self, profile: &Value) -> Option<UserInfo> {
+        let fields = match self {
+            Mapping::Custom(map) => return map(profile),
+            Mapping::Fields(fields) => fields,
+        };
+        let first = |paths: &[&str]| paths.iter().find_map(|p| text(profile, p));
+        Some(UserInfo {
+            id: first(fields.id)?,
+            name: first(fields.name).unwrap_or_default(),
+            email: first(fields.email),
+            email_verified: !fields.email_verified.is_empty()
+                && flag(profile, fields.email_verified),
+            image: first(fields.image),
+        })
+    }
 }
 
 /// What a provider says about the user.
@@ -546,39 +599,31 @@ impl Social {
     }
 }
 
-/// A string at a JSON pointer-like dotted path (`"name"`, `"data.email"`), numbers as text.
+/// The value at a dotted path (`"name"`, `"data.email"`, `"images.0.url"`).
+fn at<'a>(profile: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(profile, |value, key| match value {
+        Value::Array(list) => list.get(key.parse::<usize>().ok()?),
+        _ => value.get(key),
+    })
+}
+
+/// A non-empty string at a dotted path (see [`at`]), numbers as text.
 pub fn text(profile: &Value, path: &str) -> Option<String> {
-    let mut value = profile;
-    for key in path.split('.') {
-        value = value.get(key)?;
-    }
-    match value {
+    match at(profile, path)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
-/// A boolean claim, also when sent as `"true"` (Apple, some OIDC providers).
-pub fn flag(profile: &Value, key: &str) -> bool {
-    match profile.get(key) {
+/// A boolean at a dotted path, also when sent as `"true"` (Apple, some OIDC providers) or `1`.
+pub fn flag(profile: &Value, path: &str) -> bool {
+    match at(profile, path) {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) => s == "true",
+        Some(Value::Number(n)) => n.as_i64() == Some(1),
         _ => false,
     }
-}
-
-/// The usual OpenID Connect claims: `sub`, `name`, `email`, `email_verified`, `picture`.
-pub fn oidc_claims(profile: &Value) -> Option<UserInfo> {
-    Some(UserInfo {
-        id: text(profile, "sub")?,
-        name: text(profile, "name")
-            .or_else(|| text(profile, "preferred_username"))
-            .unwrap_or_default(),
-        email: text(profile, "email"),
-        email_verified: flag(profile, "email_verified"),
-        image: text(profile, "picture"),
-    })
 }
 
 #[cfg(test)]

@@ -380,7 +380,7 @@ pub async fn user_info(
             return Err(format!("hosted domain {token_hd:?} is not {hd:?}"));
         }
     }
-    let mut user = (provider.spec.map)(&profile).ok_or("profile has no id")?;
+    let mut user = provider.spec.map.map(&profile).ok_or("profile has no id")?;
     if let Some(verified) = email_verified {
         user.email_verified = verified;
     }

@@ -1,8 +1,6 @@
 //! Atlassian (Jira, Confluence): `/me` of api.atlassian.com; e-mail never counted verified.
 
-use serde_json::Value;
-
-use crate::social::{text, Spec, UserInfo};
+use crate::social::{Mapping, ProfileFields, Spec};
 
 /// Atlassian.
 pub const SPEC: Spec = Spec {
@@ -14,16 +12,12 @@ pub const SPEC: Spec = Spec {
     scopes: &["read:jira-user", "offline_access"],
     pkce: true,
     auth_params: &[("audience", "api.atlassian.com")],
-    map,
+    map: Mapping::Fields(ProfileFields {
+        id: &["account_id"],
+        name: &["name"],
+        email: &["email"],
+        email_verified: "",
+        image: &["picture"],
+    }),
     ..Spec::DEFAULTS
 };
-
-fn map(profile: &Value) -> Option<UserInfo> {
-    Some(UserInfo {
-        id: text(profile, "account_id")?,
-        name: text(profile, "name").unwrap_or_default(),
-        email: text(profile, "email"),
-        email_verified: false,
-        image: text(profile, "picture"),
-    })
-}

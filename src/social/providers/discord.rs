@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::social::{flag, text, Spec, UserInfo};
+use crate::social::{flag, text, Mapping, Spec, UserInfo};
 
 /// Discord.
 pub const SPEC: Spec = Spec {
@@ -14,7 +14,7 @@ pub const SPEC: Spec = Spec {
     user_info_endpoint: "https://discord.com/api/users/@me",
     scopes: &["identify", "email"],
     prompt: Some("none"),
-    map,
+    map: Mapping::Custom(map),
     ..Spec::DEFAULTS
 };
 

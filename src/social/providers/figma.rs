@@ -1,8 +1,6 @@
 //! Figma: HTTP Basic client authentication, PKCE, `/v1/me`; e-mail never counted verified.
 
-use serde_json::Value;
-
-use crate::social::{text, Spec, TokenAuth, UserInfo};
+use crate::social::{Mapping, ProfileFields, Spec, TokenAuth};
 
 /// Figma.
 pub const SPEC: Spec = Spec {
@@ -14,16 +12,12 @@ pub const SPEC: Spec = Spec {
     scopes: &["current_user:read"],
     pkce: true,
     token_auth: TokenAuth::Basic,
-    map,
+    map: Mapping::Fields(ProfileFields {
+        id: &["id"],
+        name: &["handle"],
+        email: &["email"],
+        email_verified: "",
+        image: &["img_url"],
+    }),
     ..Spec::DEFAULTS
 };
-
-fn map(profile: &Value) -> Option<UserInfo> {
-    Some(UserInfo {
-        id: text(profile, "id")?,
-        name: text(profile, "handle").unwrap_or_default(),
-        email: text(profile, "email"),
-        email_verified: false,
-        image: text(profile, "img_url"),
-    })
-}

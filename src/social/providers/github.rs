@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::social::{text, ProfileSource, Spec, UserInfo};
+use crate::social::{text, Mapping, ProfileFields, ProfileSource, Spec};
 
 /// GitHub.
 pub const SPEC: Spec = Spec {
@@ -15,21 +15,15 @@ pub const SPEC: Spec = Spec {
     scopes: &["read:user", "user:email"],
     pkce: true,
     profile: ProfileSource::GitHub,
-    map,
+    map: Mapping::Fields(ProfileFields {
+        id: &["id"],
+        name: &["name", "login"],
+        email: &["email"],
+        email_verified: "",
+        image: &["avatar_url"],
+    }),
     ..Spec::DEFAULTS
 };
-
-fn map(profile: &Value) -> Option<UserInfo> {
-    Some(UserInfo {
-        id: text(profile, "id")?,
-        name: text(profile, "name")
-            .or_else(|| text(profile, "login"))
-            .unwrap_or_default(),
-        email: text(profile, "email"),
-        email_verified: false,
-        image: text(profile, "avatar_url"),
-    })
-}
 
 /// The address GitHub's `/user/emails` marks primary (else the first), and whether the
 /// profile's address is verified there.
@@ -67,7 +61,10 @@ mod tests {
             primary_email(Some("other@example.com"), &emails),
             (Some("other@example.com".into()), false)
         );
-        let user = map(&json!({"id": 42, "login": "octo", "name": null})).unwrap();
+        let user = SPEC
+            .map
+            .map(&json!({"id": 42, "login": "octo", "name": null}))
+            .unwrap();
         assert_eq!((user.id.as_str(), user.name.as_str()), ("42", "octo"));
     }
 }

@@ -1,8 +1,6 @@
 //! Kick: PKCE; `/public/v1/users` answers a list, whose first entry is the user.
 
-use serde_json::Value;
-
-use crate::social::{text, Spec, UserInfo};
+use crate::social::{Mapping, ProfileFields, Spec};
 
 /// Kick.
 pub const SPEC: Spec = Spec {
@@ -13,17 +11,12 @@ pub const SPEC: Spec = Spec {
     user_info_endpoint: "https://api.kick.com/public/v1/users",
     scopes: &["user:read"],
     pkce: true,
-    map,
+    map: Mapping::Fields(ProfileFields {
+        id: &["data.0.user_id"],
+        name: &["data.0.name"],
+        email: &["data.0.email"],
+        email_verified: "",
+        image: &["data.0.profile_picture"],
+    }),
     ..Spec::DEFAULTS
 };
-
-fn map(profile: &Value) -> Option<UserInfo> {
-    let user = profile.get("data")?.get(0)?;
-    Some(UserInfo {
-        id: text(user, "user_id")?,
-        name: text(user, "name").unwrap_or_default(),
-        email: text(user, "email"),
-        email_verified: false,
-        image: text(user, "profile_picture"),
-    })
-}

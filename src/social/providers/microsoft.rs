@@ -1,9 +1,7 @@
 //! Microsoft Entra ID (`microsoft`): the profile is the id token's claims, the account id its
 //! `oid`; `tenantId` picks the tenant (`common` by default). The profile photo is not fetched.
 
-use serde_json::Value;
-
-use crate::social::{flag, text, ProfileSource, Spec, UserInfo};
+use crate::social::{Mapping, ProfileFields, ProfileSource, Spec};
 
 /// Microsoft.
 pub const SPEC: Spec = Spec {
@@ -16,17 +14,12 @@ pub const SPEC: Spec = Spec {
     scopes: &["openid", "profile", "email", "offline_access"],
     pkce: true,
     profile: ProfileSource::IdToken,
-    map,
+    map: Mapping::Fields(ProfileFields {
+        id: &["oid", "sub"],
+        name: &["name"],
+        email: &["email", "preferred_username"],
+        email_verified: "email_verified",
+        image: &[],
+    }),
     ..Spec::DEFAULTS
 };
-
-fn map(profile: &Value) -> Option<UserInfo> {
-    let email = text(profile, "email").or_else(|| text(profile, "preferred_username"));
-    Some(UserInfo {
-        id: text(profile, "oid").or_else(|| text(profile, "sub"))?,
-        name: text(profile, "name").unwrap_or_default(),
-        email_verified: flag(profile, "email_verified"),
-        email,
-        image: None,
-    })
-}

@@ -83,4 +83,40 @@ mod tests {
         }
         assert!(find("myspace").is_none());
     }
+
+    #[test]
+    fn field_mappings_read_nested_paths_list_entries_and_fallbacks() {
+        use serde_json::json;
+        let user = |spec: &Spec, profile| spec.map.map(&profile).unwrap();
+        let fb = user(
+            &facebook::SPEC,
+            json!({"id": "1", "name": "F", "email": "f@x.test", "picture": {"data": {"url": "https://p/f.png"}}}),
+        );
+        assert_eq!(fb.image.as_deref(), Some("https://p/f.png"));
+        assert!(!fb.email_verified);
+        let spotify = user(
+            &spotify::SPEC,
+            json!({"id": "s", "display_name": "S", "images": [{"url": "https://p/s.png"}]}),
+        );
+        assert_eq!(
+            (spotify.name.as_str(), spotify.image.as_deref()),
+            ("S", Some("https://p/s.png"))
+        );
+        let kick = user(&kick::SPEC, json!({"data": [{"user_id": 7, "name": "K"}]}));
+        assert_eq!((kick.id.as_str(), kick.name.as_str()), ("7", "K"));
+        assert!(user(&zoom::SPEC, json!({"id": "z", "verified": 1})).email_verified);
+        let ms = user(
+            &microsoft::SPEC,
+            json!({"sub": "s", "oid": "o", "preferred_username": "m@x.test"}),
+        );
+        assert_eq!(
+            (ms.id.as_str(), ms.email.as_deref()),
+            ("o", Some("m@x.test"))
+        );
+        assert!(gitlab::SPEC
+            .map
+            .map(&json!({"id": 1, "state": "blocked"}))
+            .is_none());
+        assert!(github::SPEC.map.map(&json!({"login": "no-id"})).is_none());
+    }
 }

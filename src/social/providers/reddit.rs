@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::social::{text, Spec, TokenAuth, UserInfo};
+use crate::social::{text, Mapping, Spec, TokenAuth, UserInfo};
 
 /// Reddit.
 pub const SPEC: Spec = Spec {
@@ -14,7 +14,7 @@ pub const SPEC: Spec = Spec {
     user_info_endpoint: "https://oauth.reddit.com/api/v1/me",
     scopes: &["identity"],
     token_auth: TokenAuth::Basic,
-    map,
+    map: Mapping::Custom(map),
     ..Spec::DEFAULTS
 };
 

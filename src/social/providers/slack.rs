@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::social::{flag, text, Spec, UserInfo};
+use crate::social::{flag, text, Mapping, Spec, UserInfo};
 
 /// Slack.
 pub const SPEC: Spec = Spec {
@@ -12,7 +12,7 @@ pub const SPEC: Spec = Spec {
     token_endpoint: "https://slack.com/api/openid.connect.token",
     user_info_endpoint: "https://slack.com/api/openid.connect.userInfo",
     scopes: &["openid", "profile", "email"],
-    map,
+    map: Mapping::Custom(map),
     ..Spec::DEFAULTS
 };
 

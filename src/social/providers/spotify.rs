@@ -1,8 +1,6 @@
 //! Spotify: `/v1/me`; the first image is the avatar; e-mail never counted verified.
 
-use serde_json::Value;
-
-use crate::social::{text, Spec, UserInfo};
+use crate::social::{Mapping, ProfileFields, Spec};
 
 /// Spotify.
 pub const SPEC: Spec = Spec {
@@ -13,19 +11,12 @@ pub const SPEC: Spec = Spec {
     user_info_endpoint: "https://api.spotify.com/v1/me",
     scopes: &["user-read-email"],
     pkce: true,
-    map,
+    map: Mapping::Fields(ProfileFields {
+        id: &["id"],
+        name: &["display_name"],
+        email: &["email"],
+        email_verified: "",
+        image: &["images.0.url"],
+    }),
     ..Spec::DEFAULTS
 };
-
-fn map(profile: &Value) -> Option<UserInfo> {
-    Some(UserInfo {
-        id: text(profile, "id")?,
-        name: text(profile, "display_name").unwrap_or_default(),
-        email: text(profile, "email"),
-        email_verified: false,
-        image: profile
-            .get("images")
-            .and_then(|i| i.get(0))
-            .and_then(|i| text(i, "url")),
-    })
-}

@@ -1,8 +1,6 @@
 //! Twitch: OpenID Connect, the profile in the id token (claims requested explicitly).
 
-use serde_json::Value;
-
-use crate::social::{flag, text, ProfileSource, Spec, UserInfo};
+use crate::social::{Mapping, ProfileFields, ProfileSource, Spec};
 
 /// Twitch.
 pub const SPEC: Spec = Spec {
@@ -16,16 +14,12 @@ pub const SPEC: Spec = Spec {
         r#"{"id_token":{"email":null,"email_verified":null,"preferred_username":null,"picture":null}}"#,
     )],
     profile: ProfileSource::IdToken,
-    map,
+    map: Mapping::Fields(ProfileFields {
+        id: &["sub"],
+        name: &["preferred_username"],
+        email: &["email"],
+        email_verified: "email_verified",
+        image: &["picture"],
+    }),
     ..Spec::DEFAULTS
 };
-
-fn map(profile: &Value) -> Option<UserInfo> {
-    Some(UserInfo {
-        id: text(profile, "sub")?,
-        name: text(profile, "preferred_username").unwrap_or_default(),
-        email: text(profile, "email"),
-        email_verified: flag(profile, "email_verified"),
-        image: text(profile, "picture"),
-    })
-}

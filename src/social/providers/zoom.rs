@@ -1,8 +1,6 @@
 //! Zoom: `/v2/users/me`.
 
-use serde_json::Value;
-
-use crate::social::{flag, text, Spec, UserInfo};
+use crate::social::{Mapping, ProfileFields, Spec};
 
 /// Zoom.
 pub const SPEC: Spec = Spec {
@@ -11,17 +9,12 @@ pub const SPEC: Spec = Spec {
     authorization_endpoint: "https://zoom.us/oauth/authorize",
     token_endpoint: "https://zoom.us/oauth/token",
     user_info_endpoint: "https://api.zoom.us/v2/users/me",
-    map,
+    map: Mapping::Fields(ProfileFields {
+        id: &["id"],
+        name: &["display_name"],
+        email: &["email"],
+        email_verified: "verified",
+        image: &["pic_url"],
+    }),
     ..Spec::DEFAULTS
 };
-
-fn map(profile: &Value) -> Option<UserInfo> {
-    Some(UserInfo {
-        id: text(profile, "id")?,
-        name: text(profile, "display_name").unwrap_or_default(),
-        email: text(profile, "email"),
-        email_verified: flag(profile, "verified")
-            || profile.get("verified").and_then(Value::as_i64) == Some(1),
-        image: text(profile, "pic_url"),
-    })
-}
