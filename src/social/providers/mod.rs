@@ -13,10 +13,16 @@ pub mod gitlab;
 pub mod google;
 pub mod huggingface;
 pub mod kick;
+pub mod line;
 pub mod linkedin;
 pub mod microsoft;
+pub mod naver;
 pub mod oidc;
+pub mod paypal;
+pub mod polar;
+pub mod railway;
 pub mod reddit;
+pub mod salesforce;
 pub mod slack;
 pub mod spotify;
 pub mod twitch;
@@ -35,9 +41,15 @@ pub const ALL: &[&Spec] = &[
     &google::SPEC,
     &huggingface::SPEC,
     &kick::SPEC,
+    &line::SPEC,
     &linkedin::SPEC,
     &microsoft::SPEC,
+    &naver::SPEC,
+    &paypal::SPEC,
+    &polar::SPEC,
+    &railway::SPEC,
     &reddit::SPEC,
+    &salesforce::SPEC,
     &slack::SPEC,
     &spotify::SPEC,
     &twitch::SPEC,
