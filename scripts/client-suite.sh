@@ -10,8 +10,8 @@
 # MAIL_LOG, tests/client/mail.mjs).
 #
 # Social sign-on: tests/client/fake-idp.mjs (a fake OAuth/OIDC provider on 127.0.0.1) is started too; the
-# default configuration points github, google, discord, apple and a generic OIDC provider ("acme") at it,
-# and the tests get its URL as FAKE_IDP_URL when the configuration uses it (@FAKE_IDP_URL@ in
+# default configuration points github, google, discord, apple, railway and a generic OIDC provider ("acme")
+# at it, and the tests get its URL as FAKE_IDP_URL when the configuration uses it (@FAKE_IDP_URL@ in
 # PORTCULLIS_CONFIG is replaced by it); social.test.mjs skips itself otherwise.
 #
 # Environment:
@@ -102,6 +102,7 @@ if [[ -z "${PORTCULLIS_CONFIG+set}" ]]; then
         google: p("google", { jwksEndpoint: `${idp}/jwks`, issuer: idp }),
         discord: p("discord", { userInfoEndpoint: `${idp}/users/@me` }),
         apple: p("apple", { jwksEndpoint: `${idp}/jwks`, issuer: idp, appBundleIdentifier: "com.example.app" }),
+        railway: p("railway", { userInfoEndpoint: `${idp}/userinfo` }),
         acme: { clientId: "acme-client", clientSecret: "secret-acme-client",
           discoveryUrl: `${idp}/.well-known/openid-configuration` },
       },

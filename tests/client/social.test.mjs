@@ -448,3 +448,19 @@ test('link-social with a google id token links at once for the same e-mail: {url
   const signedIn = await other.client.signIn.social({ provider: 'google', idToken: { token: await mint(claimsFor(profile, 'google-client')) } });
   assert.equal(signedIn.data.user.email, email);
 });
+
+test('a provider with HTTP Basic client authentication (Railway) sends its credentials in the header, with PKCE', { skip }, async () => {
+  const c = makeClient();
+  const profile = identity();
+  const { start, callback } = await signInSocial(c, 'railway', { profile });
+  assert.equal(callback.headers.get('location'), '/welcome');
+  const challenge = new URL(start.url).searchParams.get('code_challenge');
+  const { createHash } = await import('node:crypto');
+  const log = await (await fetch(`${IDP}/log`)).json();
+  const entry = log.find((e) => e.code_verifier && createHash('sha256').update(e.code_verifier).digest('base64url') === challenge);
+  assert.equal(entry.authorization, `Basic ${Buffer.from('railway-client:secret-railway-client').toString('base64')}`);
+  assert.equal(entry.client_secret, undefined);
+  const session = await c.client.getSession();
+  assert.equal(session.data.user.email, profile.email);
+  assert.equal(session.data.user.emailVerified, false, "Railway's addresses never count as verified");
+});
