@@ -47,6 +47,10 @@ pub struct Config {
     pub secondary_storage: SecondaryStorageOptions,
     /// Cloudflare D1 options (Portcullis' own; other hosts ignore them).
     pub d1: D1Options,
+    /// `socialProviders`: provider id → options (see [`crate::social::ProviderOptions`]).
+    pub social_providers: std::collections::BTreeMap<String, crate::social::ProviderOptions>,
+    /// `account` (linking rules, token storage).
+    pub account: crate::social::AccountOptions,
 }
 
 impl Default for Config {
@@ -67,6 +71,8 @@ impl Default for Config {
             gate: GateOptions::default(),
             secondary_storage: SecondaryStorageOptions::default(),
             d1: D1Options::default(),
+            social_providers: Default::default(),
+            account: Default::default(),
         }
     }
 }

@@ -14,7 +14,9 @@
 //! `gate.pagesPath` get the built-in sign-in pages, and every other path outside the API is
 //! served from the site only to signed-in users.
 //!
-//! What it does not do (yet): social sign-in and plugins; see the README for the list.
+//! Social sign-on ([`social`]): OAuth 2.0 / OpenID Connect providers as data, id-token sign-in.
+//!
+//! What it does not do (yet): plugins; see the README for the list.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -33,6 +35,7 @@ pub mod mail;
 pub mod net;
 pub mod routes;
 pub mod session;
+pub mod social;
 pub mod store;
 pub mod time;
 pub mod urls;
@@ -59,8 +62,10 @@ pub struct Host {
     pub clock: Box<dyn Clock>,
     /// Password hashing (inline, or on a thread pool natively).
     pub hasher: Box<dyn PasswordHasher>,
-    /// Outbound HTTP (mail APIs, webhooks).
+    /// Outbound HTTP (mail APIs, webhooks, OAuth providers).
     pub http: Box<dyn net::HttpClient>,
+    /// JWS signature checks (id tokens): WebCrypto on Workers, Rust crates elsewhere.
+    pub jws: Box<dyn crypto::jws::JwsVerifier>,
     /// Where the static-site gate fetches the site (`gate.origin` through outbound HTTP, or the
     /// Worker's `ASSETS` binding). `None` without a gate; with one, gated requests answer 500.
     pub upstream: Option<Box<dyn net::Upstream>>,
@@ -83,6 +88,7 @@ pub struct Auth {
     host: Host,
     rate_limiter: http::rate_limit::Limiter,
     gate: Option<gate::Gate>,
+    social: social::Social,
 }
 
 /// Secrets shorter than this are refused: Better Auth asks for at least 32 characters.
@@ -115,8 +121,10 @@ impl Auth {
         } else {
             None
         };
+        let social = social::Social::new(&config.social_providers, &config.account)?;
         Ok(Auth {
             gate,
+            social,
             cookies: AuthCookies::new(&config),
             trusted: TrustedOrigins(trusted),
             base_origin,
@@ -250,6 +258,8 @@ impl Auth {
             hasher: self.host.hasher.as_ref(),
             mailer: self.host.mailer.as_ref(),
             http: self.host.http.as_ref(),
+            social: &self.social,
+            jws: self.host.jws.as_ref(),
             log: self.host.log,
             now: self.host.clock.now_ms(),
             headers,

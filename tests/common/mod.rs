@@ -330,7 +330,29 @@ impl InProcess {
     }
 
     pub fn with_sql(sql: SqliteSql, config_json: Option<&str>) -> InProcess {
-        InProcess::with_parts(Box::new(sql), Dialect::Sqlite, config_json, None, false)
+        InProcess::with_parts(
+            Box::new(sql),
+            Dialect::Sqlite,
+            config_json,
+            None,
+            None,
+            false,
+        )
+    }
+
+    /// With outbound HTTP (a fake identity provider, say).
+    pub fn with_http(
+        config_json: Option<&str>,
+        http: Box<dyn portcullis::net::HttpClient>,
+    ) -> InProcess {
+        InProcess::with_parts(
+            Box::new(SqliteSql::memory().unwrap()),
+            Dialect::Sqlite,
+            config_json,
+            None,
+            Some(http),
+            false,
+        )
     }
 
     /// With the native in-memory KV as the host's KV (on the test clock, calls counted).
@@ -350,7 +372,7 @@ impl InProcess {
         config_json: Option<&str>,
         with_kv: bool,
     ) -> InProcess {
-        InProcess::with_parts(sql, dialect, config_json, None, with_kv)
+        InProcess::with_parts(sql, dialect, config_json, None, None, with_kv)
     }
 
     /// With an upstream for the static-site gate.
@@ -363,6 +385,7 @@ impl InProcess {
             Dialect::Sqlite,
             config_json,
             Some(upstream),
+            None,
             false,
         )
     }
@@ -372,6 +395,7 @@ impl InProcess {
         dialect: Dialect,
         config_json: Option<&str>,
         upstream: Option<Box<dyn portcullis::net::Upstream>>,
+        http: Option<Box<dyn portcullis::net::HttpClient>>,
         with_kv: bool,
     ) -> InProcess {
         let mut config = config_json
@@ -405,7 +429,8 @@ impl InProcess {
             kv: kv.clone().map(|kv| Box::new(kv) as Box<dyn portcullis::Kv>),
             clock: Box::new(clock.clone()),
             hasher: Box::new(InlineHasher(config.password.algorithm)),
-            http: Box::new(portcullis::net::NoHttp),
+            http: http.unwrap_or_else(|| Box::new(portcullis::net::NoHttp)),
+            jws: Box::new(portcullis::crypto::jws::rust::RustJws),
             upstream,
             mailer: Box::new(mail.clone()),
             rate_limit_memory: Default::default(),
