@@ -273,3 +273,53 @@ fn gate_sign_in_page_links_each_provider_and_the_link_starts_its_flow() {
     let unknown = server.request("GET", "/_auth/social/myspace", &[], None);
     assert_eq!(unknown.status, 404);
 }
+
+#[test]
+fn additional_data_cannot_set_the_flows_own_state_keys() {
+    let (server, idp) = server();
+    let victim = server.sign_up("victim@example.com");
+    assert_eq!(victim.status, 200, "{}", victim.body);
+    let victim_id = victim.json()["user"]["id"].as_str().unwrap().to_owned();
+    // A sign-in whose additionalData tries to turn the flow into a link to someone else's user
+    // and to send new users to an untrusted site (neither went through the callback URL check).
+    let start = server.post_json(
+        "/sign-in/social",
+        None,
+        &format!(
+            r#"{{"provider":"github","callbackURL":"/home","disableRedirect":true,"additionalData":{{"link":{{"userId":"{victim_id}","email":"octo@example.com"}},"newUserURL":"https://evil.example/welcome","errorURL":"https://evil.example/error","plan":"pro"}}}}"#
+        ),
+    );
+    assert_eq!(start.status, 200, "{}", start.body);
+    let url = start.json()["url"].as_str().unwrap().to_owned();
+    let state = query(&url, "state");
+    let rows = server.sql_rows(
+        r#"SELECT "value" FROM "verification" WHERE "identifier" = ?"#,
+        vec![format!("auth-state:{state}").into()],
+    );
+    let stored: serde_json::Value = match &rows[0][0] {
+        portcullis::Value::Text(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(stored["plan"], "pro", "other additional data is kept");
+    assert!(stored.get("link").is_none(), "{stored}");
+    assert!(stored.get("newUserURL").is_none(), "{stored}");
+    assert!(stored.get("errorURL").is_none(), "{stored}");
+
+    *idp.challenge.borrow_mut() = query(&url, "code_challenge");
+    let callback = server.get(
+        &format!("/callback/github?code=c1&state={state}"),
+        Some(&start.cookie_header()),
+    );
+    assert_eq!(callback.status, 302, "{}", callback.body);
+    assert_eq!(callback.header("location"), Some("/home"));
+    let owners = server.sql_rows(
+        r#"SELECT "userId" FROM "account" WHERE "providerId" = 'github'"#,
+        vec![],
+    );
+    assert_eq!(owners.len(), 1);
+    assert_ne!(
+        owners[0][0],
+        victim_id.as_str().into(),
+        "not linked to the victim"
+    );
+}
