@@ -323,3 +323,62 @@ fn additional_data_cannot_set_the_flows_own_state_keys() {
         "not linked to the victim"
     );
 }
+
+#[test]
+fn id_tokens_with_alg_none_hs256_or_an_algorithm_the_key_does_not_have_are_refused() {
+    let (server, _idp) = server();
+    let claims = claims(&server, serde_json::json!({}));
+    let unsigned = |header: serde_json::Value, signature: &[u8]| {
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string()),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
+    };
+    // The JWKS's public key used as an HMAC secret (the classic algorithm confusion).
+    let public = jwks()["keys"][0]["x"].as_str().unwrap().to_owned();
+    let hs256 = {
+        use hmac::Mac;
+        let header = serde_json::json!({"alg": "HS256", "kid": "es1"});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(public.as_bytes()).unwrap();
+        mac.update(input.as_bytes());
+        format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
+    };
+    // An RS256 header over the EC key's valid ES256 signature.
+    let es = es256(&claims, "es1");
+    let (_, rest) = es.split_once('.').unwrap();
+    let rs256_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"es1"}"#);
+    let cases = [
+        (
+            "alg none",
+            unsigned(serde_json::json!({"alg": "none"}), b""),
+        ),
+        (
+            "alg none with kid",
+            unsigned(serde_json::json!({"alg": "none", "kid": "es1"}), b""),
+        ),
+        ("HS256 keyed with the public key", hs256),
+        ("RS256 over an EC key", format!("{rs256_header}.{rest}")),
+        ("two parts", es.rsplit_once('.').unwrap().0.to_owned()),
+        ("garbage", "a.b.c".to_owned()),
+    ];
+    for (name, token) in cases {
+        let answer = server.post_json(
+            "/sign-in/social",
+            None,
+            &serde_json::json!({"provider": "acme", "idToken": {"token": token}}).to_string(),
+        );
+        assert_eq!(answer.status, 401, "{name}: {}", answer.body);
+        assert_eq!(answer.json()["code"], "INVALID_TOKEN", "{name}");
+        assert!(answer.cookie_value("better-auth.session_token").is_none());
+    }
+}
