@@ -382,3 +382,38 @@ fn id_tokens_with_alg_none_hs256_or_an_algorithm_the_key_does_not_have_are_refus
         assert!(answer.cookie_value("better-auth.session_token").is_none());
     }
 }
+
+#[test]
+fn empty_error_and_new_user_callback_urls_count_as_absent() {
+    let (server, idp) = server();
+    let start = |server: &InProcess| {
+        let start = server.post_json(
+            "/sign-in/social",
+            None,
+            r#"{"provider":"github","callbackURL":"/home","errorCallbackURL":"","newUserCallbackURL":"","disableRedirect":true}"#,
+        );
+        assert_eq!(start.status, 200, "{}", start.body);
+        let url = start.json()["url"].as_str().unwrap().to_owned();
+        (url, start.cookie_header())
+    };
+    let (url, cookie) = start(&server);
+    let denied = server.get(
+        &format!(
+            "/callback/github?error=access_denied&state={}",
+            query(&url, "state")
+        ),
+        Some(&cookie),
+    );
+    assert_eq!(
+        denied.header("location"),
+        Some("http://127.0.0.1:3100/api/auth/error?error=access_denied")
+    );
+    let (url, cookie) = start(&server);
+    *idp.challenge.borrow_mut() = query(&url, "code_challenge");
+    let new_user = server.get(
+        &format!("/callback/github?code=c&state={}", query(&url, "state")),
+        Some(&cookie),
+    );
+    assert_eq!(new_user.status, 302, "{}", new_user.body);
+    assert_eq!(new_user.header("location"), Some("/home"));
+}
