@@ -417,3 +417,27 @@ fn empty_error_and_new_user_callback_urls_count_as_absent() {
     assert_eq!(new_user.status, 302, "{}", new_user.body);
     assert_eq!(new_user.header("location"), Some("/home"));
 }
+
+#[test]
+fn get_access_token_with_use_account_cookie_is_account_not_found_without_the_account_cookie() {
+    let (server, _idp) = server();
+    let cookie = server.sign_up("tokens@example.com").cookie_header();
+    for body in [
+        r#"{"useAccountCookie":true}"#,
+        r#"{"useAccountCookie":true,"userId":"x"}"#,
+    ] {
+        let answer = server.post_json("/get-access-token", Some(&cookie), body);
+        assert_eq!(answer.status, 400, "{body}: {}", answer.body);
+        assert_eq!(answer.json()["code"], "ACCOUNT_NOT_FOUND", "{body}");
+    }
+    for body in [
+        r#"{"useAccountCookie":false}"#,
+        r#"{"useAccountCookie":true,"accountId":"a"}"#,
+        r#"{"accountId":"a","extra":1}"#,
+        r#"{"accountId":"a","userId":1}"#,
+    ] {
+        let answer = server.post_json("/get-access-token", Some(&cookie), body);
+        assert_eq!(answer.status, 400, "{body}: {}", answer.body);
+        assert_eq!(answer.json()["code"], "VALIDATION_ERROR", "{body}");
+    }
+}
