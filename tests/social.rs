@@ -22,6 +22,8 @@ struct IdpState {
     challenge: RefCell<String>,
     jwks_fetches: Cell<u32>,
     token_requests: RefCell<Vec<String>>,
+    /// Whether `/user/emails` says the address is unverified.
+    unverified: Cell<bool>,
 }
 
 /// A provider at `https://idp.test` answering GitHub-shaped APIs and a JWKS.
@@ -85,7 +87,7 @@ impl portcullis::net::HttpClient for FakeIdp {
             ),
             "/user/emails" => answer(
                 200,
-                serde_json::json!([{"email": "octo@example.com", "primary": true, "verified": true}]),
+                serde_json::json!([{"email": "octo@example.com", "primary": true, "verified": !self.0.unverified.get()}]),
             ),
             "/jwks" => {
                 self.0.jwks_fetches.set(self.0.jwks_fetches.get() + 1);
@@ -101,8 +103,12 @@ const CONFIG: &str = r#"{"socialProviders":{
   "acme":{"clientId":"acme","authorizationEndpoint":"https://idp.test/authorize","tokenEndpoint":"https://idp.test/token","jwksEndpoint":"https://idp.test/jwks","issuer":"https://idp.test"}}}"#;
 
 fn server() -> (InProcess, Rc<IdpState>) {
+    server_with(CONFIG)
+}
+
+fn server_with(config: &str) -> (InProcess, Rc<IdpState>) {
     let state = Rc::new(IdpState::default());
-    let server = InProcess::with_http(Some(CONFIG), Box::new(FakeIdp(state.clone())));
+    let server = InProcess::with_http(Some(config), Box::new(FakeIdp(state.clone())));
     (server, state)
 }
 
@@ -440,4 +446,109 @@ fn get_access_token_with_use_account_cookie_is_account_not_found_without_the_acc
         assert_eq!(answer.status, 400, "{body}: {}", answer.body);
         assert_eq!(answer.json()["code"], "VALIDATION_ERROR", "{body}");
     }
+}
+
+/// A whole GitHub sign-in (to `/home`, errors to `/login-error`): the callback's answer.
+fn github_sign_in(server: &InProcess, idp: &IdpState) -> common::Response {
+    let start = server.post_json(
+        "/sign-in/social",
+        None,
+        r#"{"provider":"github","callbackURL":"/home","errorCallbackURL":"/login-error","disableRedirect":true}"#,
+    );
+    assert_eq!(start.status, 200, "{}", start.body);
+    let url = start.json()["url"].as_str().unwrap().to_owned();
+    *idp.challenge.borrow_mut() = query(&url, "code_challenge");
+    server.get(
+        &format!("/callback/github?code=c&state={}", query(&url, "state")),
+        Some(&start.cookie_header()),
+    )
+}
+
+fn github_owner(server: &InProcess) -> Vec<Vec<portcullis::Value>> {
+    server.sql_rows(
+        r#"SELECT "userId" FROM "account" WHERE "providerId" = 'github'"#,
+        vec![],
+    )
+}
+
+fn verify_locally(server: &InProcess, email: &'static str) {
+    server.sql_rows(
+        r#"UPDATE "user" SET "emailVerified" = 1 WHERE "email" = ?"#,
+        vec![email.into()],
+    );
+}
+
+#[test]
+fn implicit_linking_needs_the_local_address_verified_too() {
+    let (server, idp) = server();
+    let local = server.sign_up("octo@example.com");
+    let local_id = local.json()["user"]["id"].as_str().unwrap().to_owned();
+    // Someone registered the address first without proving it: a verified provider address
+    // does not take that account over (requireLocalEmailVerified, on by default).
+    let refused = github_sign_in(&server, &idp);
+    assert_eq!(
+        refused.header("location"),
+        Some("/login-error?error=account_not_linked")
+    );
+    assert!(refused.cookie_value("better-auth.session_token").is_none());
+    assert!(github_owner(&server).is_empty());
+
+    verify_locally(&server, "octo@example.com");
+    let linked = github_sign_in(&server, &idp);
+    assert_eq!(
+        linked.header("location"),
+        Some("/home"),
+        "{:?}",
+        linked.headers
+    );
+    assert_eq!(github_owner(&server), vec![vec![local_id.as_str().into()]]);
+    let session = server.get("/get-session", Some(&linked.cookie_header()));
+    assert_eq!(session.json()["user"]["id"], local_id.as_str());
+}
+
+#[test]
+fn an_unverified_provider_address_links_only_through_a_trusted_provider() {
+    let (server, idp) = server();
+    server.sign_up("octo@example.com");
+    verify_locally(&server, "octo@example.com");
+    idp.unverified.set(true);
+    let refused = github_sign_in(&server, &idp);
+    assert_eq!(
+        refused.header("location"),
+        Some("/login-error?error=account_not_linked")
+    );
+    assert!(github_owner(&server).is_empty());
+
+    let trusted = CONFIG.replacen(
+        r#"{"socialProviders":{"#,
+        r#"{"account":{"accountLinking":{"trustedProviders":["github"]}},"socialProviders":{"#,
+        1,
+    );
+    let (server, idp) = server_with(&trusted);
+    let local = server.sign_up("octo@example.com");
+    let local_id = local.json()["user"]["id"].as_str().unwrap().to_owned();
+    verify_locally(&server, "octo@example.com");
+    idp.unverified.set(true);
+    let linked = github_sign_in(&server, &idp);
+    assert_eq!(
+        linked.header("location"),
+        Some("/home"),
+        "{:?}",
+        linked.headers
+    );
+    assert_eq!(github_owner(&server), vec![vec![local_id.as_str().into()]]);
+
+    let off = CONFIG.replacen(
+        r#"{"socialProviders":{"#,
+        r#"{"account":{"accountLinking":{"disableImplicitLinking":true}},"socialProviders":{"#,
+        1,
+    );
+    let (server, idp) = server_with(&off);
+    server.sign_up("octo@example.com");
+    verify_locally(&server, "octo@example.com");
+    let refused = github_sign_in(&server, &idp);
+    assert_eq!(
+        refused.header("location"),
+        Some("/login-error?error=account_not_linked")
+    );
 }
