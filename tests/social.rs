@@ -471,6 +471,24 @@ fn github_owner(server: &InProcess) -> Vec<Vec<portcullis::Value>> {
     )
 }
 
+fn assert_linked_to(server: &InProcess, callback: &common::Response, user_id: &str) {
+    assert_eq!(
+        callback.header("location"),
+        Some("/home"),
+        "{:?}",
+        callback.headers
+    );
+    assert_eq!(github_owner(server), vec![vec![user_id.into()]]);
+}
+
+fn assert_not_linked(callback: &common::Response) {
+    assert_eq!(
+        callback.header("location"),
+        Some("/login-error?error=account_not_linked")
+    );
+    assert!(callback.cookie_value("better-auth.session_token").is_none());
+}
+
 fn verify_locally(server: &InProcess, email: &'static str) {
     server.sql_rows(
         r#"UPDATE "user" SET "emailVerified" = 1 WHERE "email" = ?"#,
@@ -486,22 +504,12 @@ fn implicit_linking_needs_the_local_address_verified_too() {
     // Someone registered the address first without proving it: a verified provider address
     // does not take that account over (requireLocalEmailVerified, on by default).
     let refused = github_sign_in(&server, &idp);
-    assert_eq!(
-        refused.header("location"),
-        Some("/login-error?error=account_not_linked")
-    );
-    assert!(refused.cookie_value("better-auth.session_token").is_none());
+    assert_not_linked(&refused);
     assert!(github_owner(&server).is_empty());
 
     verify_locally(&server, "octo@example.com");
     let linked = github_sign_in(&server, &idp);
-    assert_eq!(
-        linked.header("location"),
-        Some("/home"),
-        "{:?}",
-        linked.headers
-    );
-    assert_eq!(github_owner(&server), vec![vec![local_id.as_str().into()]]);
+    assert_linked_to(&server, &linked, &local_id);
     let session = server.get("/get-session", Some(&linked.cookie_header()));
     assert_eq!(session.json()["user"]["id"], local_id.as_str());
 }
@@ -513,10 +521,7 @@ fn an_unverified_provider_address_links_only_through_a_trusted_provider() {
     verify_locally(&server, "octo@example.com");
     idp.unverified.set(true);
     let refused = github_sign_in(&server, &idp);
-    assert_eq!(
-        refused.header("location"),
-        Some("/login-error?error=account_not_linked")
-    );
+    assert_not_linked(&refused);
     assert!(github_owner(&server).is_empty());
 
     let trusted = CONFIG.replacen(
@@ -530,13 +535,7 @@ fn an_unverified_provider_address_links_only_through_a_trusted_provider() {
     verify_locally(&server, "octo@example.com");
     idp.unverified.set(true);
     let linked = github_sign_in(&server, &idp);
-    assert_eq!(
-        linked.header("location"),
-        Some("/home"),
-        "{:?}",
-        linked.headers
-    );
-    assert_eq!(github_owner(&server), vec![vec![local_id.as_str().into()]]);
+    assert_linked_to(&server, &linked, &local_id);
 
     let off = CONFIG.replacen(
         r#"{"socialProviders":{"#,
@@ -547,8 +546,5 @@ fn an_unverified_provider_address_links_only_through_a_trusted_provider() {
     server.sign_up("octo@example.com");
     verify_locally(&server, "octo@example.com");
     let refused = github_sign_in(&server, &idp);
-    assert_eq!(
-        refused.header("location"),
-        Some("/login-error?error=account_not_linked")
-    );
+    assert_not_linked(&refused);
 }
