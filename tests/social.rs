@@ -548,3 +548,27 @@ fn an_unverified_provider_address_links_only_through_a_trusted_provider() {
     let refused = github_sign_in(&server, &idp);
     assert_not_linked(&refused);
 }
+
+#[test]
+fn the_user_parameter_names_the_user_only_for_apple() {
+    let (server, idp) = server();
+    let start = server.post_json(
+        "/sign-in/social",
+        None,
+        r#"{"provider":"github","callbackURL":"/home","disableRedirect":true}"#,
+    );
+    let url = start.json()["url"].as_str().unwrap().to_owned();
+    *idp.challenge.borrow_mut() = query(&url, "code_challenge");
+    let user =
+        form_urlencoded::byte_serialize(br#"{"name":{"firstName":"Mallory"}}"#).collect::<String>();
+    let callback = server.get(
+        &format!(
+            "/callback/github?code=c&state={}&user={user}",
+            query(&url, "state")
+        ),
+        Some(&start.cookie_header()),
+    );
+    assert_eq!(callback.header("location"), Some("/home"));
+    let session = server.get("/get-session", Some(&callback.cookie_header()));
+    assert_eq!(session.json()["user"]["name"], "octo");
+}

@@ -375,6 +375,8 @@ pub async fn user_info(
             profile
         }
     };
+    // Only Apple sends a `user` field; for any other provider it is just a query parameter.
+    let apple_user = apple_user.filter(|_| provider.spec.id == "apple");
     if let Some(name) = apple_user.and_then(apple_name) {
         if let Some(map) = profile.as_object_mut() {
             map.insert("name".to_owned(), Value::String(name));
