@@ -8,7 +8,8 @@
 //! - Fermyon Spin: [`spin::SpinClient`], Spin's outbound HTTP (`wasi:http`), limited to the
 //!   `allowed_outbound_hosts` of `spin.toml`.
 //!
-//! Every client gives up after [`TIMEOUT`] and reads at most [`MAX_RESPONSE_BYTES`] of a body.
+//! Every client gives up after [`TIMEOUT`], reads at most [`MAX_RESPONSE_BYTES`] of a body, and
+//! follows no redirect (a 3xx is the answer).
 
 use std::time::Duration;
 
@@ -269,7 +270,10 @@ pub mod worker {
             &self,
             request: http::Request<Bytes>,
         ) -> Result<http::Response<Bytes>, String> {
-            let (url, init) = init(request, worker::RequestRedirect::Follow)?;
+            // Redirects are not followed, as natively and on Spin (and as Better Auth refuses
+            // them on OAuth fetches): a 307 from a token endpoint would otherwise resend the
+            // client secret to wherever it points.
+            let (url, init) = init(request, worker::RequestRedirect::Manual)?;
             let request =
                 worker::Request::new_with_init(&url, &init).map_err(|e| js_error("request", e))?;
             let response = worker::Fetch::Request(request)

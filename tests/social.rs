@@ -22,6 +22,8 @@ struct IdpState {
     challenge: RefCell<String>,
     jwks_fetches: Cell<u32>,
     token_requests: RefCell<Vec<String>>,
+    /// Whether `/user/emails` says the address is unverified.
+    unverified: Cell<bool>,
 }
 
 /// A provider at `https://idp.test` answering GitHub-shaped APIs and a JWKS.
@@ -85,7 +87,7 @@ impl portcullis::net::HttpClient for FakeIdp {
             ),
             "/user/emails" => answer(
                 200,
-                serde_json::json!([{"email": "octo@example.com", "primary": true, "verified": true}]),
+                serde_json::json!([{"email": "octo@example.com", "primary": true, "verified": !self.0.unverified.get()}]),
             ),
             "/jwks" => {
                 self.0.jwks_fetches.set(self.0.jwks_fetches.get() + 1);
@@ -101,8 +103,12 @@ const CONFIG: &str = r#"{"socialProviders":{
   "acme":{"clientId":"acme","authorizationEndpoint":"https://idp.test/authorize","tokenEndpoint":"https://idp.test/token","jwksEndpoint":"https://idp.test/jwks","issuer":"https://idp.test"}}}"#;
 
 fn server() -> (InProcess, Rc<IdpState>) {
+    server_with(CONFIG)
+}
+
+fn server_with(config: &str) -> (InProcess, Rc<IdpState>) {
     let state = Rc::new(IdpState::default());
-    let server = InProcess::with_http(Some(CONFIG), Box::new(FakeIdp(state.clone())));
+    let server = InProcess::with_http(Some(config), Box::new(FakeIdp(state.clone())));
     (server, state)
 }
 
@@ -272,4 +278,297 @@ fn gate_sign_in_page_links_each_provider_and_the_link_starts_its_flow() {
     assert!(start.cookie_value("better-auth.state").is_some());
     let unknown = server.request("GET", "/_auth/social/myspace", &[], None);
     assert_eq!(unknown.status, 404);
+}
+
+#[test]
+fn additional_data_cannot_set_the_flows_own_state_keys() {
+    let (server, idp) = server();
+    let victim = server.sign_up("victim@example.com");
+    assert_eq!(victim.status, 200, "{}", victim.body);
+    let victim_id = victim.json()["user"]["id"].as_str().unwrap().to_owned();
+    // A sign-in whose additionalData tries to turn the flow into a link to someone else's user
+    // and to send new users to an untrusted site (neither went through the callback URL check).
+    let start = server.post_json(
+        "/sign-in/social",
+        None,
+        &format!(
+            r#"{{"provider":"github","callbackURL":"/home","disableRedirect":true,"additionalData":{{"link":{{"userId":"{victim_id}","email":"octo@example.com"}},"newUserURL":"https://evil.example/welcome","errorURL":"https://evil.example/error","plan":"pro"}}}}"#
+        ),
+    );
+    assert_eq!(start.status, 200, "{}", start.body);
+    let url = start.json()["url"].as_str().unwrap().to_owned();
+    let state = query(&url, "state");
+    let rows = server.sql_rows(
+        r#"SELECT "value" FROM "verification" WHERE "identifier" = ?"#,
+        vec![format!("auth-state:{state}").into()],
+    );
+    let stored: serde_json::Value = match &rows[0][0] {
+        portcullis::Value::Text(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(stored["plan"], "pro", "other additional data is kept");
+    assert!(stored.get("link").is_none(), "{stored}");
+    assert!(stored.get("newUserURL").is_none(), "{stored}");
+    assert!(stored.get("errorURL").is_none(), "{stored}");
+
+    *idp.challenge.borrow_mut() = query(&url, "code_challenge");
+    let callback = server.get(
+        &format!("/callback/github?code=c1&state={state}"),
+        Some(&start.cookie_header()),
+    );
+    assert_eq!(callback.status, 302, "{}", callback.body);
+    assert_eq!(callback.header("location"), Some("/home"));
+    let owners = server.sql_rows(
+        r#"SELECT "userId" FROM "account" WHERE "providerId" = 'github'"#,
+        vec![],
+    );
+    assert_eq!(owners.len(), 1);
+    assert_ne!(
+        owners[0][0],
+        victim_id.as_str().into(),
+        "not linked to the victim"
+    );
+}
+
+#[test]
+fn id_tokens_with_alg_none_hs256_or_an_algorithm_the_key_does_not_have_are_refused() {
+    let (server, _idp) = server();
+    let claims = claims(&server, serde_json::json!({}));
+    let unsigned = |header: serde_json::Value, signature: &[u8]| {
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string()),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
+    };
+    // The JWKS's public key used as an HMAC secret (the classic algorithm confusion).
+    let public = jwks()["keys"][0]["x"].as_str().unwrap().to_owned();
+    let hs256 = {
+        use hmac::Mac;
+        let header = serde_json::json!({"alg": "HS256", "kid": "es1"});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(public.as_bytes()).unwrap();
+        mac.update(input.as_bytes());
+        format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
+    };
+    // An RS256 header over the EC key's valid ES256 signature.
+    let es = es256(&claims, "es1");
+    let (_, rest) = es.split_once('.').unwrap();
+    let rs256_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"es1"}"#);
+    let cases = [
+        (
+            "alg none",
+            unsigned(serde_json::json!({"alg": "none"}), b""),
+        ),
+        (
+            "alg none with kid",
+            unsigned(serde_json::json!({"alg": "none", "kid": "es1"}), b""),
+        ),
+        ("HS256 keyed with the public key", hs256),
+        ("RS256 over an EC key", format!("{rs256_header}.{rest}")),
+        ("two parts", es.rsplit_once('.').unwrap().0.to_owned()),
+        ("garbage", "a.b.c".to_owned()),
+    ];
+    for (name, token) in cases {
+        let answer = server.post_json(
+            "/sign-in/social",
+            None,
+            &serde_json::json!({"provider": "acme", "idToken": {"token": token}}).to_string(),
+        );
+        assert_eq!(answer.status, 401, "{name}: {}", answer.body);
+        assert_eq!(answer.json()["code"], "INVALID_TOKEN", "{name}");
+        assert!(answer.cookie_value("better-auth.session_token").is_none());
+    }
+}
+
+#[test]
+fn empty_error_and_new_user_callback_urls_count_as_absent() {
+    let (server, idp) = server();
+    let start = |server: &InProcess| {
+        let start = server.post_json(
+            "/sign-in/social",
+            None,
+            r#"{"provider":"github","callbackURL":"/home","errorCallbackURL":"","newUserCallbackURL":"","disableRedirect":true}"#,
+        );
+        assert_eq!(start.status, 200, "{}", start.body);
+        let url = start.json()["url"].as_str().unwrap().to_owned();
+        (url, start.cookie_header())
+    };
+    let (url, cookie) = start(&server);
+    let denied = server.get(
+        &format!(
+            "/callback/github?error=access_denied&state={}",
+            query(&url, "state")
+        ),
+        Some(&cookie),
+    );
+    assert_eq!(
+        denied.header("location"),
+        Some("http://127.0.0.1:3100/api/auth/error?error=access_denied")
+    );
+    let (url, cookie) = start(&server);
+    *idp.challenge.borrow_mut() = query(&url, "code_challenge");
+    let new_user = server.get(
+        &format!("/callback/github?code=c&state={}", query(&url, "state")),
+        Some(&cookie),
+    );
+    assert_eq!(new_user.status, 302, "{}", new_user.body);
+    assert_eq!(new_user.header("location"), Some("/home"));
+}
+
+#[test]
+fn get_access_token_with_use_account_cookie_is_account_not_found_without_the_account_cookie() {
+    let (server, _idp) = server();
+    let cookie = server.sign_up("tokens@example.com").cookie_header();
+    for body in [
+        r#"{"useAccountCookie":true}"#,
+        r#"{"useAccountCookie":true,"userId":"x"}"#,
+    ] {
+        let answer = server.post_json("/get-access-token", Some(&cookie), body);
+        assert_eq!(answer.status, 400, "{body}: {}", answer.body);
+        assert_eq!(answer.json()["code"], "ACCOUNT_NOT_FOUND", "{body}");
+    }
+    for body in [
+        r#"{"useAccountCookie":false}"#,
+        r#"{"useAccountCookie":true,"accountId":"a"}"#,
+        r#"{"accountId":"a","extra":1}"#,
+        r#"{"accountId":"a","userId":1}"#,
+    ] {
+        let answer = server.post_json("/get-access-token", Some(&cookie), body);
+        assert_eq!(answer.status, 400, "{body}: {}", answer.body);
+        assert_eq!(answer.json()["code"], "VALIDATION_ERROR", "{body}");
+    }
+}
+
+/// A whole GitHub sign-in (to `/home`, errors to `/login-error`): the callback's answer.
+fn github_sign_in(server: &InProcess, idp: &IdpState) -> common::Response {
+    let start = server.post_json(
+        "/sign-in/social",
+        None,
+        r#"{"provider":"github","callbackURL":"/home","errorCallbackURL":"/login-error","disableRedirect":true}"#,
+    );
+    assert_eq!(start.status, 200, "{}", start.body);
+    let url = start.json()["url"].as_str().unwrap().to_owned();
+    *idp.challenge.borrow_mut() = query(&url, "code_challenge");
+    server.get(
+        &format!("/callback/github?code=c&state={}", query(&url, "state")),
+        Some(&start.cookie_header()),
+    )
+}
+
+fn github_owner(server: &InProcess) -> Vec<Vec<portcullis::Value>> {
+    server.sql_rows(
+        r#"SELECT "userId" FROM "account" WHERE "providerId" = 'github'"#,
+        vec![],
+    )
+}
+
+fn assert_linked_to(server: &InProcess, callback: &common::Response, user_id: &str) {
+    assert_eq!(
+        callback.header("location"),
+        Some("/home"),
+        "{:?}",
+        callback.headers
+    );
+    assert_eq!(github_owner(server), vec![vec![user_id.into()]]);
+}
+
+fn assert_not_linked(callback: &common::Response) {
+    assert_eq!(
+        callback.header("location"),
+        Some("/login-error?error=account_not_linked")
+    );
+    assert!(callback.cookie_value("better-auth.session_token").is_none());
+}
+
+fn verify_locally(server: &InProcess, email: &'static str) {
+    server.sql_rows(
+        r#"UPDATE "user" SET "emailVerified" = 1 WHERE "email" = ?"#,
+        vec![email.into()],
+    );
+}
+
+#[test]
+fn implicit_linking_needs_the_local_address_verified_too() {
+    let (server, idp) = server();
+    let local = server.sign_up("octo@example.com");
+    let local_id = local.json()["user"]["id"].as_str().unwrap().to_owned();
+    // Someone registered the address first without proving it: a verified provider address
+    // does not take that account over (requireLocalEmailVerified, on by default).
+    let refused = github_sign_in(&server, &idp);
+    assert_not_linked(&refused);
+    assert!(github_owner(&server).is_empty());
+
+    verify_locally(&server, "octo@example.com");
+    let linked = github_sign_in(&server, &idp);
+    assert_linked_to(&server, &linked, &local_id);
+    let session = server.get("/get-session", Some(&linked.cookie_header()));
+    assert_eq!(session.json()["user"]["id"], local_id.as_str());
+}
+
+#[test]
+fn an_unverified_provider_address_links_only_through_a_trusted_provider() {
+    let (server, idp) = server();
+    server.sign_up("octo@example.com");
+    verify_locally(&server, "octo@example.com");
+    idp.unverified.set(true);
+    let refused = github_sign_in(&server, &idp);
+    assert_not_linked(&refused);
+    assert!(github_owner(&server).is_empty());
+
+    let trusted = CONFIG.replacen(
+        r#"{"socialProviders":{"#,
+        r#"{"account":{"accountLinking":{"trustedProviders":["github"]}},"socialProviders":{"#,
+        1,
+    );
+    let (server, idp) = server_with(&trusted);
+    let local = server.sign_up("octo@example.com");
+    let local_id = local.json()["user"]["id"].as_str().unwrap().to_owned();
+    verify_locally(&server, "octo@example.com");
+    idp.unverified.set(true);
+    let linked = github_sign_in(&server, &idp);
+    assert_linked_to(&server, &linked, &local_id);
+
+    let off = CONFIG.replacen(
+        r#"{"socialProviders":{"#,
+        r#"{"account":{"accountLinking":{"disableImplicitLinking":true}},"socialProviders":{"#,
+        1,
+    );
+    let (server, idp) = server_with(&off);
+    server.sign_up("octo@example.com");
+    verify_locally(&server, "octo@example.com");
+    let refused = github_sign_in(&server, &idp);
+    assert_not_linked(&refused);
+}
+
+#[test]
+fn the_user_parameter_names_the_user_only_for_apple() {
+    let (server, idp) = server();
+    let start = server.post_json(
+        "/sign-in/social",
+        None,
+        r#"{"provider":"github","callbackURL":"/home","disableRedirect":true}"#,
+    );
+    let url = start.json()["url"].as_str().unwrap().to_owned();
+    *idp.challenge.borrow_mut() = query(&url, "code_challenge");
+    let user =
+        form_urlencoded::byte_serialize(br#"{"name":{"firstName":"Mallory"}}"#).collect::<String>();
+    let callback = server.get(
+        &format!(
+            "/callback/github?code=c&state={}&user={user}",
+            query(&url, "state")
+        ),
+        Some(&start.cookie_header()),
+    );
+    assert_eq!(callback.header("location"), Some("/home"));
+    let session = server.get("/get-session", Some(&callback.cookie_header()));
+    assert_eq!(session.json()["user"]["name"], "octo");
 }

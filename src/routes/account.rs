@@ -99,18 +99,29 @@ pub async fn link_social(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Repl
     start_flow(ctx, provider, &body, Some(link)).await
 }
 
-/// `{accountId, userId?}` of the token endpoints (`z.strictObject`), from a body or a query.
+/// `{accountId, userId?} | {useAccountCookie: true, userId?}` of the token endpoints (a union of
+/// `z.strictObject`s), from a body or a query.
 fn selection(
     fields: Option<&serde_json::Map<String, Value>>,
     place: &str,
 ) -> Result<String, ApiError> {
     let invalid = || ApiError::Validation(format!("[{place}] Invalid input"));
     let fields = fields.ok_or_else(invalid)?;
-    if fields.keys().any(|k| k != "accountId" && k != "userId") {
+    if fields
+        .keys()
+        .any(|k| !["accountId", "useAccountCookie", "userId"].contains(&k.as_str()))
+    {
         return Err(invalid());
     }
-    match (fields.get("accountId"), fields.get("userId")) {
-        (Some(Value::String(id)), None | Some(Value::String(_))) => Ok(id.clone()),
+    if !matches!(fields.get("userId"), None | Some(Value::String(_))) {
+        return Err(invalid());
+    }
+    match (fields.get("accountId"), fields.get("useAccountCookie")) {
+        (Some(Value::String(id)), None) => Ok(id.clone()),
+        // The other form of the union: valid, but without `storeAccountCookie` there is no
+        // account cookie, so no account matches (an empty row id) and the answer is
+        // ACCOUNT_NOT_FOUND, as Better Auth's.
+        (None, Some(Value::Bool(true))) => Ok(String::new()),
         _ => Err(invalid()),
     }
 }

@@ -258,11 +258,19 @@ pub async fn callback(ctx: &mut Ctx<'_>, provider_id: &str) -> Result<Reply, Api
     let data = match state::parse(ctx, state_param.as_deref()).await {
         Ok(data) => data,
         Err(e) => {
-            let url = e.error_url.unwrap_or(default_error_url);
+            let url = e
+                .error_url
+                .filter(|u| !u.is_empty())
+                .unwrap_or(default_error_url);
             return Ok(error_redirect(&url, e.code, None));
         }
     };
-    let error_url = data.error_url.clone().unwrap_or(default_error_url);
+    // An empty errorURL or newUserURL counts as absent (Better Auth's `||`).
+    let error_url = data
+        .error_url
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or(default_error_url);
     let fail = |code: &str| Ok(error_redirect(&error_url, code, None));
     if let Some(error) = error.filter(|e| !e.is_empty()) {
         return Ok(error_redirect(
@@ -339,7 +347,9 @@ pub async fn callback(ctx: &mut Ctx<'_>, provider_id: &str) -> Result<Reply, Api
     };
     set_session_cookie(ctx, &session, &user, None);
     let to = if is_register {
-        data.new_user_url.unwrap_or(data.callback_url)
+        data.new_user_url
+            .filter(|u| !u.is_empty())
+            .unwrap_or(data.callback_url)
     } else {
         data.callback_url
     };

@@ -1,8 +1,8 @@
 //! OpenID Connect id-token verification for `idToken` sign-in (OpenID Connect Core §3.1.3.7),
 //! as Better Auth's `verifyIdToken` does it: the signature against the provider's JWKS (fetched
 //! once and cached; refetched when a key id is unknown), then `iss`, `aud`, `exp` and `iat` (30
-//! seconds of clock tolerance; Google and Apple tokens at most an hour old), `sub`, and the
-//! nonce when one is given (Apple may carry its SHA-256 in hex).
+//! seconds of clock tolerance, and `nbf` when present; Google and Apple tokens at most an hour
+//! old), `sub`, and the nonce when one is given (Apple may carry its SHA-256 in hex).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -150,6 +150,9 @@ pub fn check_claims(
     if iat - CLOCK_TOLERANCE_S > now_s {
         return Err("issued in the future".to_owned());
     }
+    if number("nbf").is_some_and(|nbf| nbf - CLOCK_TOLERANCE_S > now_s) {
+        return Err("not valid yet (nbf)".to_owned());
+    }
     if max_age && iat + MAX_TOKEN_AGE_S + CLOCK_TOLERANCE_S < now_s {
         return Err("too old".to_owned());
     }
@@ -210,5 +213,7 @@ mod tests {
         assert!(with("exp", json!(1_799_999_960)).is_err());
         assert!(with("iat", json!(1_799_990_000)).is_err());
         assert!(with("nonce", json!("other")).is_err());
+        assert!(with("nbf", json!(1_800_000_020)).is_ok());
+        assert!(with("nbf", json!(1_800_000_100)).is_err());
     }
 }

@@ -104,9 +104,15 @@ pub fn authorization_url(
     if spec.id == "google" && options.include_granted_scopes != Some(false) {
         params.push(("include_granted_scopes", "true".to_owned()));
     }
+    // `URLSearchParams.set`: an additional parameter replaces one already there (`prompt`,
+    // `hd`, `response_mode`, ...) rather than repeating it.
     for (name, value) in request.additional_params {
-        if !RESERVED_PARAMS.contains(&name.as_str()) {
-            params.push((name, value.clone()));
+        if RESERVED_PARAMS.contains(&name.as_str()) {
+            continue;
+        }
+        match params.iter_mut().find(|(k, _)| k == name) {
+            Some(slot) => slot.1 = value.clone(),
+            None => params.push((name, value.clone())),
         }
     }
     let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -369,6 +375,8 @@ pub async fn user_info(
             profile
         }
     };
+    // Only Apple sends a `user` field; for any other provider it is just a query parameter.
+    let apple_user = apple_user.filter(|_| provider.spec.id == "apple");
     if let Some(name) = apple_user.and_then(apple_name) {
         if let Some(map) = profile.as_object_mut() {
             map.insert("name".to_owned(), Value::String(name));
@@ -443,6 +451,25 @@ mod tests {
         );
         assert!(url.starts_with("https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id=x&state=s&scope=email+profile+openid&redirect_uri="));
         assert!(url.ends_with("&include_granted_scopes=true"));
+        let discord = provider(&providers::discord::SPEC);
+        let params = [
+            ("prompt".to_owned(), "consent".to_owned()),
+            ("extra".to_owned(), "1".to_owned()),
+        ];
+        let url = authorization_url(
+            &discord,
+            &discord.configured_endpoints(),
+            &AuthorizationRequest {
+                state: "s",
+                redirect_uri: "http://h/api/auth/callback/discord",
+                additional_params: &params,
+                ..Default::default()
+            },
+        );
+        assert!(
+            url.contains("&prompt=consent&extra=1") && !url.contains("prompt=none"),
+            "additional parameters replace the provider's: {url}"
+        );
     }
 
     #[test]

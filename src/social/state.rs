@@ -14,6 +14,22 @@ use crate::time::Millis;
 /// `[a-zA-Z0-9_-]`: the alphabet of Better Auth's `generateRandomString` here.
 const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
 
+/// The keys of the state itself (Better Auth's `INTERNAL_STATE_KEYS`): `additionalData` is
+/// spread first and these always override it, so a sign-in body can never set a link target,
+/// an unchecked redirect URL or the verifier through `additionalData`.
+const INTERNAL_KEYS: &[&str] = &[
+    "callbackURL",
+    "codeVerifier",
+    "errorURL",
+    "newUserURL",
+    "expiresAt",
+    "oauthState",
+    "link",
+    "requestSignUp",
+    "idTokenNonce",
+    "serverContext",
+];
+
 /// How long the verification row lives: 10 minutes.
 const ROW_TTL_MS: Millis = 600_000;
 /// `Max-Age` of the state cookie: 5 minutes.
@@ -66,6 +82,9 @@ impl StateData {
             out.push_str(&value.to_string());
         };
         for (key, value) in &self.additional {
+            if INTERNAL_KEYS.contains(&key.as_str()) {
+                continue;
+            }
             put(key, value.clone());
         }
         put("callbackURL", self.callback_url.clone().into());

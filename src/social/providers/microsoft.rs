@@ -15,9 +15,11 @@ pub const SPEC: Spec = Spec {
     pkce: true,
     profile: ProfileSource::IdToken,
     map: Mapping::Fields(ProfileFields {
-        id: &["oid", "sub"],
+        // Better Auth refuses a token without `oid`, and takes only `email` (never the
+        // `preferred_username`, which Entra does not verify).
+        id: &["oid"],
         name: &["name"],
-        email: &["email", "preferred_username"],
+        email: &["email"],
         email_verified: "email_verified",
         image: &[],
     }),
