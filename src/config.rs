@@ -42,6 +42,9 @@ pub struct Config {
     pub email: EmailDelivery,
     /// The static-site gate (Portcullis' own option): serve a site only to signed-in users.
     pub gate: GateOptions,
+    /// Built-in plugins to enable, by Better Auth's names, each with its options
+    /// (`{"username": {"minUsernameLength": 3}, "bearer": {}}`). Absent means off.
+    pub plugins: PluginOptions,
 }
 
 impl Default for Config {
@@ -60,8 +63,108 @@ impl Default for Config {
             rate_limit: RateLimitOptions::default(),
             email: EmailDelivery::default(),
             gate: GateOptions::default(),
+            plugins: PluginOptions::default(),
         }
     }
+}
+
+/// The built-in plugins that are on, each with its options (Better Auth's plugin option names).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginOptions {
+    /// `username()`.
+    pub username: Option<UsernameOptions>,
+    /// `magicLink()`.
+    #[serde(rename = "magicLink")]
+    pub magic_link: Option<MagicLinkOptions>,
+    /// `emailOTP()`.
+    #[serde(rename = "emailOTP")]
+    pub email_otp: Option<EmailOtpOptions>,
+    /// `bearer()`.
+    pub bearer: Option<BearerOptions>,
+}
+
+/// `username()` options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct UsernameOptions {
+    /// Shortest username accepted (3).
+    pub min_username_length: usize,
+    /// Longest username accepted (30).
+    pub max_username_length: usize,
+    /// Lower-case usernames before storing and matching them (on; `false` keeps them as sent).
+    pub username_normalization: bool,
+    /// Keep a `displayUsername` column besides the normalised `username` (on).
+    pub display_username: bool,
+    /// Refuse to change a username once set (off).
+    pub immutable_username: bool,
+}
+
+impl Default for UsernameOptions {
+    fn default() -> Self {
+        UsernameOptions {
+            min_username_length: 3,
+            max_username_length: 30,
+            username_normalization: true,
+            display_username: true,
+            immutable_username: false,
+        }
+    }
+}
+
+/// `magicLink()` options (links are mailed through `email`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct MagicLinkOptions {
+    /// Link lifetime in seconds (300).
+    pub expires_in: u64,
+    /// Refuse to create users for unknown addresses.
+    pub disable_sign_up: bool,
+}
+
+impl Default for MagicLinkOptions {
+    fn default() -> Self {
+        MagicLinkOptions {
+            expires_in: 300,
+            disable_sign_up: false,
+        }
+    }
+}
+
+/// `emailOTP()` options (codes are mailed through `email`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct EmailOtpOptions {
+    /// Digits per code (6).
+    pub otp_length: usize,
+    /// Code lifetime in seconds (300).
+    pub expires_in: u64,
+    /// Wrong tries before a code is dead (3).
+    pub allowed_attempts: u32,
+    /// Refuse to create users for unknown addresses on `sign-in/email-otp`.
+    pub disable_sign_up: bool,
+    /// Mail an email-verification code after sign-up (off).
+    pub send_verification_on_sign_up: bool,
+}
+
+impl Default for EmailOtpOptions {
+    fn default() -> Self {
+        EmailOtpOptions {
+            otp_length: 6,
+            expires_in: 300,
+            allowed_attempts: 3,
+            disable_sign_up: false,
+            send_verification_on_sign_up: false,
+        }
+    }
+}
+
+/// `bearer()` options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct BearerOptions {
+    /// Accept only signed tokens (`token.signature`), not bare session tokens.
+    pub require_signature: bool,
 }
 
 /// `emailAndPassword`.

@@ -7,6 +7,8 @@ use http::HeaderMap;
 use crate::config::Config;
 use crate::cookies::{self, CookieAttributes, SameSite};
 use crate::crypto::password::PasswordHasher;
+use crate::store::sessions::Session;
+use crate::store::users::{User, UserField};
 use crate::store::Sql;
 use crate::time::Millis;
 
@@ -94,6 +96,11 @@ pub struct Ctx<'a> {
     pub set_cookies: Vec<(String, String)>,
     /// Other headers to send.
     pub response_headers: Vec<(http::HeaderName, String)>,
+    /// The columns plugins add to `user`, in order: every user read selects them.
+    pub user_fields: &'a [UserField],
+    /// The session this request issued session cookies for (Better Auth's `newSession`), for
+    /// plugins' after-hooks.
+    pub new_session: Option<(Session, User)>,
 }
 
 impl Ctx<'_> {

@@ -35,7 +35,7 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Option<Value>, A
 }
 
 /// zod's name for a JSON value's type in "expected X, received Y".
-fn received(value: Option<&Value>) -> &'static str {
+pub fn received(value: Option<&Value>) -> &'static str {
     match value {
         None => "undefined",
         Some(Value::Null) => "null",

@@ -6,6 +6,7 @@
 //! speak. Every function here states how many round trips it costs; the endpoint budgets in
 //! DESIGN.md are sums of these and are enforced by tests that count calls ([`CountingSql`]).
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
@@ -102,16 +103,19 @@ pub type Row = Vec<Value>;
 /// One SQL statement with `?` placeholders and its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    /// The SQL text.
-    pub sql: &'static str,
+    /// The SQL text: a constant, or built once the user's plugin columns are known.
+    pub sql: Cow<'static, str>,
     /// Values for the `?` placeholders, in order.
     pub params: Vec<Value>,
 }
 
 impl Statement {
     /// A statement with parameters.
-    pub fn new(sql: &'static str, params: Vec<Value>) -> Self {
-        Statement { sql, params }
+    pub fn new(sql: impl Into<Cow<'static, str>>, params: Vec<Value>) -> Self {
+        Statement {
+            sql: sql.into(),
+            params,
+        }
     }
 }
 
@@ -259,6 +263,9 @@ impl Cols {
             Value::Integer(n) => Ok(Some(n.to_string())),
             other => Err(SqlError::new(format!("expected text, found {other:?}"))),
         }
+    }
+    pub(crate) fn value(&mut self) -> Result<Value, SqlError> {
+        self.next()
     }
     pub(crate) fn boolean(&mut self) -> Result<bool, SqlError> {
         Ok(self.next()?.as_bool())

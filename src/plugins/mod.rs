@@ -1,0 +1,262 @@
+//! Plugins: how Portcullis is extended, and the built-in plugins written against the same API.
+//!
+//! A [`Plugin`] contributes, each optional:
+//! - **endpoints** under the base path ([`Plugin::endpoints`], answered by [`Plugin::call`]),
+//!   which pass the same body parsing, origin and callback-URL checks as the core's;
+//! - **schema**: its own migration files ([`Plugin::migrations`], applied by the native host
+//!   like the core's, and by `wrangler d1 migrations apply` when they sit in `migrations/`) and
+//!   **columns on `user`** ([`Plugin::user_fields`]), read with every user and sent in the user
+//!   JSON between `updatedAt` and `id`, as Better Auth sends them;
+//! - **hooks**: [`Plugin::on_request`] (before routing: rewrite the request's cookies),
+//!   [`Plugin::before`] (before an endpoint: change the body or answer instead),
+//!   [`Plugin::after`] (after an endpoint: replace its answer and its cookies — two-factor turns a
+//!   password sign-in into a challenge this way) and [`Plugin::on_response`] (last, on every
+//!   answer: add headers);
+//! - **rate-limit rules** ([`Plugin::rate_limit_rules`]).
+//!
+//! Hooks are matched by the path relative to the base path (`/sign-in/email`), as Better Auth's
+//! matchers see `ctx.path`. They run in registration order: the built-ins enabled in the
+//! configuration first (twoFactor, username, magicLink, emailOTP, jwt, bearer), then plugins
+//! added with [`crate::Auth::with_plugin`].
+//!
+//! Built-ins live in this module, one file each, and use nothing a plugin outside the crate could
+//! not: `Ctx`, `session`, `store`, `routes::{json, send_mail}` and `ApiError` are public.
+
+use async_trait::async_trait;
+use http::Method;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::http::rate_limit::Rule;
+use crate::routes::Reply;
+use crate::store::users::UserField;
+
+pub mod bearer;
+pub mod username;
+
+/// One migration: its file name (recorded in `d1_migrations`, as wrangler records D1's) and its
+/// SQL. Names must be unique across the core and every plugin; number them after the core's.
+pub type Migration = (&'static str, &'static str);
+
+/// An endpoint a plugin answers: a method and an exact path under the base path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `GET` or `POST`.
+    pub method: Method,
+    /// E.g. `/sign-in/username`.
+    pub path: &'static str,
+    /// Guarded by Better Auth's `formCsrfMiddleware` (the Fetch-Metadata rules of sign-in).
+    pub form: bool,
+}
+
+impl Endpoint {
+    /// `POST <path>`.
+    pub const fn post(path: &'static str) -> Endpoint {
+        Endpoint {
+            method: Method::POST,
+            path,
+            form: false,
+        }
+    }
+    /// The same endpoint, guarded like a sign-in form.
+    pub fn form(self) -> Endpoint {
+        Endpoint { form: true, ..self }
+    }
+    /// `GET <path>`.
+    pub const fn get(path: &'static str) -> Endpoint {
+        Endpoint {
+            method: Method::GET,
+            path,
+            form: false,
+        }
+    }
+}
+
+/// An extension of the server. Every method has a default that does nothing, so a plugin
+/// implements only what it contributes. Futures are not `Send`, like the rest of the core.
+#[async_trait(?Send)]
+pub trait Plugin {
+    /// The plugin's id (Better Auth's, for the built-ins: `username`, `bearer`, …).
+    fn id(&self) -> &'static str;
+
+    /// The endpoints it answers. A path the core already has is never routed here.
+    fn endpoints(&self) -> Vec<Endpoint> {
+        Vec::new()
+    }
+
+    /// Answers one of its [`endpoints`](Plugin::endpoints); `path` says which. The body is parsed
+    /// (JSON or form) and the origin checks have passed.
+    async fn call(
+        &self,
+        ctx: &mut Ctx<'_>,
+        path: &str,
+        body: &Option<Value>,
+    ) -> Result<Reply, ApiError> {
+        let _ = (ctx, path, body);
+        Err(ApiError::NotFound)
+    }
+
+    /// Its migrations, in order.
+    fn migrations(&self) -> Vec<Migration> {
+        Vec::new()
+    }
+
+    /// Columns it adds to `user` (its migration creates them).
+    fn user_fields(&self) -> Vec<UserField> {
+        Vec::new()
+    }
+
+    /// Rate-limit rules, checked before Better Auth's special rules.
+    fn rate_limit_rules(&self) -> Vec<Rule> {
+        Vec::new()
+    }
+
+    /// Before routing, on every API request: may rewrite the request's cookies
+    /// (`ctx.request_cookies`), as the bearer plugin turns `Authorization` into a session cookie.
+    async fn on_request(&self, ctx: &mut Ctx<'_>) {
+        let _ = ctx;
+    }
+
+    /// Before an endpoint (core or plugin) runs, after the body was parsed and checked. May
+    /// change the body, fail the request, or answer instead of the endpoint (`Ok(Some(reply))`).
+    async fn before(
+        &self,
+        ctx: &mut Ctx<'_>,
+        path: &str,
+        body: &mut Option<Value>,
+    ) -> Result<Option<Reply>, ApiError> {
+        let _ = (ctx, path, body);
+        Ok(None)
+    }
+
+    /// After an endpoint answered: gets its outcome and returns the one to send, and may change
+    /// the response cookies (`ctx.set_cookies`) and headers. `ctx.new_session` holds the session
+    /// the endpoint issued cookies for, if any.
+    async fn after(
+        &self,
+        ctx: &mut Ctx<'_>,
+        path: &str,
+        body: &Option<Value>,
+        outcome: Result<Reply, ApiError>,
+    ) -> Result<Reply, ApiError> {
+        let _ = (ctx, path, body);
+        outcome
+    }
+
+    /// Last, on every API answer (errors and unknown routes included): may add headers.
+    fn on_response(&self, ctx: &mut Ctx<'_>) {
+        let _ = ctx;
+    }
+}
+
+/// The plugins of one server, in registration order, and the user columns they add.
+#[derive(Default)]
+pub struct Plugins {
+    list: Vec<Box<dyn Plugin>>,
+    user_fields: Vec<UserField>,
+}
+
+impl Plugins {
+    /// The built-in plugins the configuration enables, in Better Auth's schema order (so user
+    /// columns come as Better Auth sends them).
+    pub fn from_config(config: &Config) -> Plugins {
+        let options = &config.plugins;
+        let mut plugins = Plugins::default();
+        if let Some(o) = &options.username {
+            plugins.add(Box::new(username::Username::new(o.clone())));
+        }
+        if let Some(o) = &options.bearer {
+            plugins.add(Box::new(bearer::Bearer::new(o.clone())));
+        }
+        plugins
+    }
+
+    /// Registers a plugin after the others.
+    pub fn add(&mut self, plugin: Box<dyn Plugin>) {
+        self.user_fields.extend(plugin.user_fields());
+        self.list.push(plugin);
+    }
+
+    /// Every plugin, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Plugin> {
+        self.list.iter().map(|p| p.as_ref())
+    }
+
+    /// The user columns plugins add, in order.
+    pub fn user_fields(&self) -> &[UserField] {
+        &self.user_fields
+    }
+
+    /// Every plugin migration, in registration order.
+    pub fn migrations(&self) -> Vec<Migration> {
+        self.list.iter().flat_map(|p| p.migrations()).collect()
+    }
+
+    /// The plugin answering `method path`, with that endpoint, if one does.
+    pub fn find(&self, method: &Method, path: &str) -> Option<(&dyn Plugin, Endpoint)> {
+        self.iter().find_map(|p| {
+            p.endpoints()
+                .into_iter()
+                .find(|e| e.path == path && e.method == *method)
+                .map(|e| (p, e))
+        })
+    }
+}
+
+/// Reads a request body's plugin fields for a new user (`input` fields from the body, the rest
+/// at their defaults), checking their JSON types as Better Auth's schema parser does.
+pub fn new_user_fields(
+    schema: &[UserField],
+    body: &Option<Value>,
+) -> Result<Vec<(String, Value)>, ApiError> {
+    let mut fields = Vec::with_capacity(schema.len());
+    for field in schema {
+        let given = if field.input {
+            input_value(field, body)?
+        } else {
+            None
+        };
+        let value = given.or_else(|| field.default.clone()).unwrap_or(Value::Null);
+        fields.push((field.name.to_owned(), value));
+    }
+    Ok(fields)
+}
+
+/// The `input` plugin fields a body sets (for `update-user`), type-checked.
+pub fn updated_user_fields(
+    schema: &[UserField],
+    body: &Option<Value>,
+) -> Result<Vec<(String, Value)>, ApiError> {
+    let mut fields = Vec::new();
+    for field in schema.iter().filter(|f| f.input) {
+        if let Some(value) = input_value(field, body)? {
+            fields.push((field.name.to_owned(), value));
+        }
+    }
+    Ok(fields)
+}
+
+fn input_value(field: &UserField, body: &Option<Value>) -> Result<Option<Value>, ApiError> {
+    use crate::store::users::FieldKind;
+    let Some(value) = body.as_ref().and_then(|b| b.get(field.name)) else {
+        return Ok(None);
+    };
+    let (ok, expected) = match field.kind {
+        FieldKind::Boolean => (value.is_boolean(), "boolean"),
+        FieldKind::String => (value.is_string(), "string"),
+        FieldKind::Number => (value.is_number(), "number"),
+    };
+    if value.is_null() {
+        return Ok(Some(Value::Null));
+    }
+    if !ok {
+        return Err(ApiError::Validation(format!(
+            "[body.{}] Invalid input: expected {expected}, received {}",
+            field.name,
+            crate::http::body::received(Some(value))
+        )));
+    }
+    Ok(Some(value.clone()))
+}
