@@ -84,7 +84,11 @@ pub async fn dispatch(
     outcome
 }
 
-async fn core(ctx: &mut Ctx<'_>, route: Route<'_>, body: &Option<serde_json::Value>) -> Result<Reply, ApiError> {
+async fn core(
+    ctx: &mut Ctx<'_>,
+    route: Route<'_>,
+    body: &Option<serde_json::Value>,
+) -> Result<Reply, ApiError> {
     match route {
         Route::Ok => Ok(misc::ok()),
         Route::Error => Ok(misc::error_page(ctx)),

@@ -218,7 +218,9 @@ pub fn new_user_fields(
         } else {
             None
         };
-        let value = given.or_else(|| field.default.clone()).unwrap_or(Value::Null);
+        let value = given
+            .or_else(|| field.default.clone())
+            .unwrap_or(Value::Null);
         fields.push((field.name.to_owned(), value));
     }
     Ok(fields)

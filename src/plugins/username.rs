@@ -28,8 +28,10 @@ fn error(status: StatusCode, (code, message): (&'static str, &'static str)) -> A
     ApiError::Coded(status, code, message)
 }
 
-const INVALID_USERNAME_OR_PASSWORD: (&str, &str) =
-    ("INVALID_USERNAME_OR_PASSWORD", "Invalid username or password");
+const INVALID_USERNAME_OR_PASSWORD: (&str, &str) = (
+    "INVALID_USERNAME_OR_PASSWORD",
+    "Invalid username or password",
+);
 const USERNAME_IS_ALREADY_TAKEN: (&str, &str) = (
     "USERNAME_IS_ALREADY_TAKEN",
     "Username is already taken. Please try another.",
@@ -37,8 +39,7 @@ const USERNAME_IS_ALREADY_TAKEN: (&str, &str) = (
 const USERNAME_TOO_SHORT: (&str, &str) = ("USERNAME_TOO_SHORT", "Username is too short");
 const USERNAME_TOO_LONG: (&str, &str) = ("USERNAME_TOO_LONG", "Username is too long");
 const INVALID_USERNAME: (&str, &str) = ("INVALID_USERNAME", "Username is invalid");
-const USERNAME_IS_IMMUTABLE: (&str, &str) =
-    ("USERNAME_IS_IMMUTABLE", "Username cannot be updated");
+const USERNAME_IS_IMMUTABLE: (&str, &str) = ("USERNAME_IS_IMMUTABLE", "Username cannot be updated");
 
 /// The username plugin.
 pub struct Username {
@@ -85,7 +86,10 @@ impl Username {
             return Err(ApiError::Validation("[body] Invalid input".into()));
         };
         if username.is_empty() || password.is_empty() {
-            return Err(error(StatusCode::UNAUTHORIZED, INVALID_USERNAME_OR_PASSWORD));
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                INVALID_USERNAME_OR_PASSWORD,
+            ));
         }
         if let Some(problem) = self.check(username) {
             return Err(error(StatusCode::UNPROCESSABLE_ENTITY, problem));
@@ -105,7 +109,11 @@ impl Username {
         password_sign_in(ctx, found, attempt).await
     }
 
-    async fn is_available(&self, ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, ApiError> {
+    async fn is_available(
+        &self,
+        ctx: &mut Ctx<'_>,
+        body: &Option<Value>,
+    ) -> Result<Reply, ApiError> {
         let mut v = Validator::new(body);
         let username = v.string("username");
         v.finish()?;

@@ -210,7 +210,10 @@ pub async fn reset_password(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<R
         return Err(INVALID_TOKEN);
     };
     let user_id = verification.value.clone();
-    if users::find_by_id(ctx.sql, ctx.user_fields, &user_id).await?.is_none() {
+    if users::find_by_id(ctx.sql, ctx.user_fields, &user_id)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::Coded(
             http::StatusCode::BAD_REQUEST,
             "USER_NOT_FOUND",

@@ -126,7 +126,10 @@ pub async fn change_email(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Rep
             "Verification email isn't enabled".into(),
         ));
     }
-    if users::find_by_email(ctx.sql, ctx.user_fields, &new_email).await?.is_none() {
+    if users::find_by_email(ctx.sql, ctx.user_fields, &new_email)
+        .await?
+        .is_none()
+    {
         let token = email_verification::token(
             ctx,
             &current.user.email,

@@ -137,8 +137,9 @@ impl User {
 
     /// The insert for this user, its plugin fields included.
     pub fn insert(&self) -> Statement {
-        let mut columns =
-            String::from(r#""id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt""#);
+        let mut columns = String::from(
+            r#""id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt""#,
+        );
         let mut params = vec![
             self.id.clone().into(),
             self.name.clone().into(),
@@ -354,7 +355,10 @@ pub fn update(user: &User) -> Statement {
         params.push(to_sql(value));
     }
     params.push(user.id.clone().into());
-    Statement::new(format!(r#"UPDATE "user" SET {sets} WHERE "id" = ?"#), params)
+    Statement::new(
+        format!(r#"UPDATE "user" SET {sets} WHERE "id" = ?"#),
+        params,
+    )
 }
 
 /// Sets one plugin column of a user (`column` is a [`UserField::name`]).
