@@ -145,6 +145,18 @@ pub struct EmailOtpOptions {
     pub disable_sign_up: bool,
     /// Mail an email-verification code after sign-up (off).
     pub send_verification_on_sign_up: bool,
+    /// `/email-otp/request-email-change` and `/email-otp/change-email`.
+    pub change_email: OtpChangeEmail,
+}
+
+/// `emailOTP({changeEmail})`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct OtpChangeEmail {
+    /// Whether email changes by code are offered (off).
+    pub enabled: bool,
+    /// Ask for a code sent to the current address first (off).
+    pub verify_current_email: bool,
 }
 
 impl Default for EmailOtpOptions {
@@ -155,6 +167,7 @@ impl Default for EmailOtpOptions {
             allowed_attempts: 3,
             disable_sign_up: false,
             send_verification_on_sign_up: false,
+            change_email: OtpChangeEmail::default(),
         }
     }
 }

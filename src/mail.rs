@@ -27,15 +27,21 @@ pub enum MailKind {
     ChangeEmail,
     /// `/delete-user` with emailed confirmation.
     DeleteAccount,
+    /// `/sign-in/magic-link` (magicLink plugin).
+    MagicLink,
+    /// A one-time code (emailOTP plugin); `token` is the code and `url` is empty.
+    EmailOtp,
 }
 
 impl MailKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [MailKind; 4] = [
+    pub const ALL: [MailKind; 6] = [
         MailKind::VerifyEmail,
         MailKind::ResetPassword,
         MailKind::ChangeEmail,
         MailKind::DeleteAccount,
+        MailKind::MagicLink,
+        MailKind::EmailOtp,
     ];
 
     /// The kind's name (`verify-email`, …).
@@ -45,6 +51,8 @@ impl MailKind {
             MailKind::ResetPassword => "reset-password",
             MailKind::ChangeEmail => "change-email",
             MailKind::DeleteAccount => "delete-account",
+            MailKind::MagicLink => "magic-link",
+            MailKind::EmailOtp => "email-otp",
         }
     }
 
@@ -106,6 +114,17 @@ impl Template {
                 text: "Click the link to delete your {appName} account: {url}\n\n\
                        If you did not ask for this, you can ignore this email; your account stays \
                        as it is.",
+            },
+            MailKind::MagicLink => Template {
+                subject: "Sign in to {appName}",
+                text: "Click the link to sign in: {url}\n\n\
+                       The link works once, for 5 minutes. If you did not ask for it, you can \
+                       ignore this email.",
+            },
+            MailKind::EmailOtp => Template {
+                subject: "Your {appName} code",
+                text: "Your code is {token}. It works once, for 5 minutes.\n\n\
+                       If you did not ask for it, you can ignore this email.",
             },
         }
     }

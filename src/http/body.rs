@@ -86,7 +86,8 @@ impl<'a> Validator<'a> {
         self.map.and_then(|m| m.get(key))
     }
 
-    fn issue(&mut self, key: &str, text: impl std::fmt::Display) {
+    /// Records a validation issue for `key` (`[body.<key>] <text>`).
+    pub fn issue(&mut self, key: &str, text: impl std::fmt::Display) {
         if self.map.is_some() {
             self.issues.push(format!("[body.{key}] {text}"));
         }

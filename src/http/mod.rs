@@ -64,6 +64,16 @@ pub async fn dispatch(
     if *method != Method::GET || checks_query_callback {
         origin::check_callback_urls(body.as_ref(), ctx.query_param("callbackURL"), site.trusted)?;
     }
+    if let (Target::Plugin(..), true) = (&target, *method == Method::GET) {
+        // Plugin GET endpoints (magic-link/verify) take every redirect target in the query.
+        let query: serde_json::Map<String, serde_json::Value> = ctx
+            .query
+            .iter()
+            .filter(|(k, _)| k == "errorCallbackURL" || k == "newUserCallbackURL")
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        origin::check_callback_urls(Some(&query.into()), None, site.trusted)?;
+    }
     let mut answered = None;
     for plugin in site.plugins.iter() {
         if let Some(reply) = plugin.before(ctx, path, &mut body).await? {

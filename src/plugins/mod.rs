@@ -34,6 +34,8 @@ use crate::routes::Reply;
 use crate::store::users::UserField;
 
 pub mod bearer;
+pub mod email_otp;
+pub mod magic_link;
 pub mod username;
 
 /// One migration: its file name (recorded in `d1_migrations`, as wrangler records D1's) and its
@@ -167,6 +169,12 @@ impl Plugins {
         if let Some(o) = &options.username {
             plugins.add(Box::new(username::Username::new(o.clone())));
         }
+        if let Some(o) = &options.magic_link {
+            plugins.add(Box::new(magic_link::MagicLink::new(o.clone())));
+        }
+        if let Some(o) = &options.email_otp {
+            plugins.add(Box::new(email_otp::EmailOtp::new(o.clone())));
+        }
         if let Some(o) = &options.bearer {
             plugins.add(Box::new(bearer::Bearer::new(o.clone())));
         }
@@ -261,4 +269,74 @@ fn input_value(field: &UserField, body: &Option<Value>) -> Result<Option<Value>,
         )));
     }
     Ok(Some(value.clone()))
+}
+
+/// The outcome of [`sign_in_proven_email`].
+pub enum ProvenSignIn {
+    /// Signed in: the new session (cookies set) and its user; `new_user` when just created.
+    SignedIn {
+        /// The session.
+        session: crate::store::sessions::Session,
+        /// Its user.
+        user: crate::store::users::User,
+        /// Whether the user was created by this sign-in.
+        new_user: bool,
+    },
+    /// No such user, and sign-up is off.
+    SignUpDisabled,
+}
+
+/// Signs in the owner of an address they just proved they control (a magic link, an emailed
+/// code), as Better Auth does: an unknown address gets a new, verified user (unless
+/// `allow_sign_up` is false); a known but unverified one first loses every account link and
+/// session it had before the proof (Better Auth's `revokeUnprovenAccountAccess`), then is marked
+/// verified. Sets the session cookies. One read and one write batch.
+pub async fn sign_in_proven_email(
+    ctx: &mut Ctx<'_>,
+    email: &str,
+    name: Option<&str>,
+    allow_sign_up: bool,
+) -> Result<ProvenSignIn, ApiError> {
+    use crate::store::{accounts, sessions, users};
+    let email = email.to_lowercase();
+    let found = users::find_by_email(ctx.sql, ctx.user_fields, &email).await?;
+    let mut statements = Vec::new();
+    let (user, new_user) = match found {
+        Some(user) if user.email_verified => (user, false),
+        Some(user) => {
+            let user = users::User {
+                email_verified: true,
+                updated_at: ctx.now,
+                ..user
+            };
+            statements.push(accounts::delete_for_user(&user.id));
+            statements.push(sessions::delete_for_user(&user.id));
+            statements.push(users::update(&user));
+            (user, false)
+        }
+        None if !allow_sign_up => return Ok(ProvenSignIn::SignUpDisabled),
+        None => {
+            let user = users::User {
+                name: name.unwrap_or_default().to_owned(),
+                email,
+                email_verified: true,
+                image: None,
+                created_at: ctx.now,
+                updated_at: ctx.now,
+                fields: new_user_fields(ctx.user_fields, &None)?,
+                id: crate::crypto::generate_id(),
+            };
+            statements.push(user.insert());
+            (user, true)
+        }
+    };
+    let session = crate::session::new_session(ctx, &user.id, false);
+    statements.push(session.insert());
+    ctx.sql.batch(statements).await?;
+    crate::session::set_session_cookie(ctx, &session, &user, Some(false));
+    Ok(ProvenSignIn::SignedIn {
+        session,
+        user,
+        new_user,
+    })
 }

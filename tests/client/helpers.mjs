@@ -157,17 +157,18 @@ export function makeJarFetch(jar, log = []) {
 }
 
 /**
- * The official client with its own cookie jar.
+ * The official client with its own cookie jar (and, optionally, client plugins and fetch options).
  * Returns { client, jar, fetch, log } — `fetch(path, init)` is a jar-aware raw fetch relative to /api/auth,
  * `log` lists every response the jar saw ({ method, url, status, headers }).
  */
-export function makeClient() {
+export function makeClient({ plugins = [], fetchOptions = {} } = {}) {
   const jar = new CookieJar();
   const log = [];
   const jarFetch = makeJarFetch(jar, log);
   const client = createAuthClient({
     baseURL: BASE_URL,
-    fetchOptions: { customFetchImpl: jarFetch },
+    plugins,
+    fetchOptions: { customFetchImpl: jarFetch, ...fetchOptions },
   });
   return {
     client,
