@@ -388,3 +388,217 @@ fn unknown_plugin_names_are_a_configuration_error() {
     assert!(portcullis::Config::from_json(r#"{"plugins":{"nope":{}}}"#).is_err());
     assert!(portcullis::Config::from_json(r#"{"plugins":{"username":{"minLength":2}}}"#).is_err());
 }
+
+const MAIL_PLUGINS: &str = r#"{"plugins":{"magicLink":{},"emailOTP":{}}}"#;
+
+fn text(value: &portcullis::Value) -> String {
+    value.as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_magic_link_is_stored_as_better_auth_stores_it_and_works_once() {
+    let server = InProcess::new(Some(MAIL_PLUGINS));
+    let sent = server.post_json(
+        "/sign-in/magic-link",
+        None,
+        r#"{"email":"Nina@Example.com","name":"Nina"}"#,
+    );
+    assert_eq!(sent.json(), json!({"status": true}));
+    let mail = server.mail.last("Nina@Example.com");
+    assert_eq!(mail.kind.as_str(), "magic-link");
+    let rows = server.sql_rows(
+        r#"SELECT "identifier", "value", "expiresAt" FROM "verification""#,
+        vec![],
+    );
+    assert_eq!(text(&rows[0][0]), format!("magic-link:{}", mail.token));
+    assert_eq!(
+        text(&rows[0][1]),
+        r#"{"type":"magic-link","email":"Nina@Example.com","name":"Nina"}"#
+    );
+    assert_eq!(
+        rows[0][2].as_millis().unwrap(),
+        common::RECORDED_NOW + 300_000
+    );
+    let verify = format!("/magic-link/verify?token={}", mail.token);
+    let first = server.get(&verify, None);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let body = first.json();
+    assert_eq!(keys(&body), ["token", "user", "session"]);
+    assert_eq!(body["user"]["email"], "nina@example.com");
+    assert_eq!(body["user"]["emailVerified"], true);
+    let replay = server.get(&verify, None);
+    assert_eq!(replay.status, 302);
+    assert_eq!(
+        replay.header("location"),
+        Some("http://127.0.0.1:3100/?error=INVALID_TOKEN")
+    );
+}
+
+#[test]
+fn a_magic_link_expires_after_five_minutes() {
+    let server = InProcess::new(Some(MAIL_PLUGINS));
+    server.post_json(
+        "/sign-in/magic-link",
+        None,
+        r#"{"email":"late@example.com"}"#,
+    );
+    let token = server.mail.last("late@example.com").token;
+    server.clock.advance_seconds(301);
+    let late = server.get(&format!("/magic-link/verify?token={token}"), None);
+    assert_eq!(late.status, 302);
+    assert_eq!(
+        late.header("location"),
+        Some("http://127.0.0.1:3100/?error=INVALID_TOKEN")
+    );
+}
+
+#[test]
+fn a_magic_link_to_an_unverified_account_revokes_its_earlier_sessions_and_password() {
+    let server = InProcess::new(Some(MAIL_PLUGINS));
+    let up = server.sign_up("owner@example.com");
+    let earlier = up.cookie_header();
+    server.post_json(
+        "/sign-in/magic-link",
+        None,
+        r#"{"email":"owner@example.com"}"#,
+    );
+    let token = server.mail.last("owner@example.com").token;
+    let verified = server.get(&format!("/magic-link/verify?token={token}"), None);
+    assert_eq!(verified.status, 200);
+    assert_eq!(verified.json()["user"]["emailVerified"], true);
+    let old = server.get("/get-session?disableCookieCache=true", Some(&earlier));
+    assert_eq!(old.body, "null");
+    let password = server.post_json(
+        "/sign-in/email",
+        None,
+        r#"{"email":"owner@example.com","password":"password123"}"#,
+    );
+    assert_eq!(password.status, 401);
+}
+
+#[test]
+fn magic_link_callbacks_on_other_origins_are_refused() {
+    let server = InProcess::new(Some(MAIL_PLUGINS));
+    let sent = server.post_json(
+        "/sign-in/magic-link",
+        None,
+        r#"{"email":"x@example.com","callbackURL":"https://evil.example/"}"#,
+    );
+    assert_eq!(sent.status, 403);
+    assert_eq!(sent.json()["code"], "INVALID_CALLBACK_URL");
+    let verify = server.get(
+        "/magic-link/verify?token=abc&errorCallbackURL=https%3A%2F%2Fevil.example%2F",
+        None,
+    );
+    assert_eq!(verify.status, 403);
+    assert_eq!(verify.json()["code"], "INVALID_ERROR_CALLBACK_URL");
+}
+
+#[test]
+fn an_email_otp_is_stored_plain_with_its_attempt_count() {
+    let server = InProcess::new(Some(MAIL_PLUGINS));
+    let sent = server.post_json(
+        "/email-otp/send-verification-otp",
+        None,
+        r#"{"email":"Olga@example.com","type":"sign-in"}"#,
+    );
+    assert_eq!(sent.json(), json!({"success": true}));
+    let otp = server.mail.last("olga@example.com").token;
+    let value = |server: &InProcess| {
+        let rows = server.sql_rows(
+            r#"SELECT "value" FROM "verification" WHERE "identifier" = 'sign-in-otp-olga@example.com'"#,
+            vec![],
+        );
+        text(&rows[0][0])
+    };
+    assert_eq!(value(&server), format!("{otp}:0"));
+    let wrong = if otp == "000000" { "111111" } else { "000000" };
+    let r = server.post_json(
+        "/sign-in/email-otp",
+        None,
+        &json!({"email": "olga@example.com", "otp": wrong}).to_string(),
+    );
+    assert_eq!(
+        r.json(),
+        json!({"code": "INVALID_OTP", "message": "Invalid OTP"})
+    );
+    assert_eq!(value(&server), format!("{otp}:1"));
+    server.take_counts();
+    let ok = server.post_json(
+        "/sign-in/email-otp",
+        None,
+        &json!({"email": "olga@example.com", "otp": otp}).to_string(),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    // Consume the code, read the user, write user and session together.
+    assert_eq!(server.take_counts(), (2, 1));
+    assert_eq!(keys(&ok.json()), ["token", "user"]);
+}
+
+#[test]
+fn an_expired_email_otp_is_otp_expired() {
+    let server = InProcess::new(Some(MAIL_PLUGINS));
+    server.post_json(
+        "/email-otp/send-verification-otp",
+        None,
+        r#"{"email":"pat@example.com","type":"sign-in"}"#,
+    );
+    let otp = server.mail.last("pat@example.com").token;
+    server.clock.advance_seconds(301);
+    let r = server.post_json(
+        "/sign-in/email-otp",
+        None,
+        &json!({"email": "pat@example.com", "otp": otp}).to_string(),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["code"], "OTP_EXPIRED");
+}
+
+#[test]
+fn email_otp_sends_nothing_for_unknown_addresses_except_sign_in() {
+    let server = InProcess::new(Some(MAIL_PLUGINS));
+    for kind in ["email-verification", "forget-password"] {
+        let r = server.post_json(
+            "/email-otp/send-verification-otp",
+            None,
+            &json!({"email": "ghost@example.com", "type": kind}).to_string(),
+        );
+        assert_eq!(r.json(), json!({"success": true}));
+    }
+    assert!(server.mail.to("ghost@example.com").is_empty());
+    let rows = server.sql_rows(r#"SELECT 1 FROM "verification""#, vec![]);
+    assert!(rows.is_empty());
+    let change = server.post_json(
+        "/email-otp/send-verification-otp",
+        None,
+        r#"{"email":"ghost@example.com","type":"change-email"}"#,
+    );
+    assert_eq!(change.status, 400);
+    assert_eq!(change.json(), json!({"message": "Invalid OTP type"}));
+}
+
+#[test]
+fn email_otp_changes_the_email_when_enabled() {
+    let server = InProcess::new(Some(
+        r#"{"plugins":{"emailOTP":{"changeEmail":{"enabled":true}}}}"#,
+    ));
+    let up = server.sign_up("old@example.com");
+    let cookies = up.cookie_header();
+    let asked = server.post_json(
+        "/email-otp/request-email-change",
+        Some(&cookies),
+        r#"{"newEmail":"new@example.com"}"#,
+    );
+    assert_eq!(asked.json(), json!({"success": true}));
+    let otp = server.mail.last("new@example.com").token;
+    let changed = server.post_json(
+        "/email-otp/change-email",
+        Some(&cookies),
+        &json!({"newEmail": "new@example.com", "otp": otp}).to_string(),
+    );
+    assert_eq!(changed.json(), json!({"success": true}));
+    let cookies = changed.cookie_header_over(&cookies);
+    let session = server.get("/get-session", Some(&cookies)).json();
+    assert_eq!(session["user"]["email"], "new@example.com");
+    assert_eq!(session["user"]["emailVerified"], true);
+}
