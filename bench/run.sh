@@ -437,7 +437,7 @@ run_workerd() {
     local server=wpc
     [[ $alg == argon2id ]] && server=wpc_argon2
     [[ $alg == pbkdf2-sha256 ]] && server=wpc_pbkdf2
-    workerd_start "$server" "$pc_bundle" "$pc_main" "" \
+    workerd_start "$server" "$pc_bundle" "$pc_main" nodejs_compat \
       "{$common,\"PORTCULLIS_CONFIG\":\"{\\\"password\\\":{\\\"algorithm\\\":\\\"$alg\\\"}}\"}"
   done
   workerd_start wba "$ba_bundle" index.js nodejs_compat "{$common}"

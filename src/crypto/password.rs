@@ -44,7 +44,6 @@ use base64::engine::general_purpose::STANDARD_NO_PAD as PHC_B64;
 use base64::Engine as _;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
-use unicode_normalization::UnicodeNormalization;
 
 /// A password-hashing scheme for new hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -102,7 +101,8 @@ const PBKDF2_OUT_LEN: usize = 32;
 const SCRYPT_LOG_N: u8 = 14; // N = 16384
 const SCRYPT_R: u32 = 16;
 const SCRYPT_P: u32 = 1;
-const SCRYPT_KEY_LEN: usize = 64;
+/// Length of Better Auth's scrypt key in bytes.
+pub const SCRYPT_KEY_LEN: usize = 64;
 
 // Upper bounds on parameters accepted from stored hashes (well above anything we write).
 const MAX_ARGON2_M_KIB: u32 = 256 * 1024;
@@ -115,8 +115,19 @@ const ARGON2ID_IDENT: &str = "argon2id";
 const ARGON2_VERSION: u32 = 0x13;
 const PBKDF2_SHA256_IDENT: &str = "pbkdf2-sha256";
 
+/// Better Auth's scrypt (N = 16384, r = 16, p = 1, 64 bytes) of a password under a salt, or
+/// `None` if it cannot be computed. [`hash`] and [`verify`] use the `scrypt` crate ([`scrypt_key`]);
+/// a host with a faster native scrypt passes its own to [`hash_with`] and [`verify_with`] (the
+/// Worker: workerd's, about twice as fast as the crate compiled to wasm).
+pub type ScryptFn = fn(password: &[u8], salt: &[u8]) -> Option<[u8; SCRYPT_KEY_LEN]>;
+
 /// Hashes `password` (after NFKC normalisation) with a fresh random salt.
 pub fn hash(algorithm: Algorithm, password: &str) -> String {
+    hash_with(algorithm, password, scrypt_key)
+}
+
+/// [`hash`], computing scrypt with `scrypt`.
+pub fn hash_with(algorithm: Algorithm, password: &str, scrypt: ScryptFn) -> String {
     let password = normalize(password);
     match algorithm {
         Algorithm::Argon2id => argon2_phc(
@@ -129,7 +140,8 @@ pub fn hash(algorithm: Algorithm, password: &str) -> String {
         Algorithm::Pbkdf2Sha256 => pbkdf2_phc(password.as_bytes(), &random_salt(), PBKDF2_ROUNDS),
         Algorithm::Scrypt => {
             let salt_hex = hex(&random_salt());
-            let key = scrypt_key(password.as_bytes(), salt_hex.as_bytes())
+            let key = scrypt(password.as_bytes(), salt_hex.as_bytes())
+                .or_else(|| scrypt_key(password.as_bytes(), salt_hex.as_bytes()))
                 .expect("constant scrypt parameters are valid");
             format!("{salt_hex}:{}", hex(&key))
         }
@@ -139,6 +151,11 @@ pub fn hash(algorithm: Algorithm, password: &str) -> String {
 /// Whether `password` matches `stored`, a hash in any of the three formats. A malformed or
 /// unrecognised `stored` is `false`.
 pub fn verify(stored: &str, password: &str) -> bool {
+    verify_with(stored, password, scrypt_key)
+}
+
+/// [`verify`], computing scrypt with `scrypt`.
+pub fn verify_with(stored: &str, password: &str, scrypt: ScryptFn) -> bool {
     let Some(parsed) = parse(stored) else {
         return false;
     };
@@ -165,7 +182,7 @@ pub fn verify(stored: &str, password: &str) -> bool {
             pbkdf2::pbkdf2_hmac::<Sha256>(password, &salt, rounds, &mut out);
             ct_eq(&out, &hash)
         }
-        Parsed::Scrypt { salt_hex, key } => match scrypt_key(password, salt_hex.as_bytes()) {
+        Parsed::Scrypt { salt_hex, key } => match scrypt(password, salt_hex.as_bytes()) {
             Some(out) => ct_eq(&out, &key),
             None => false,
         },
@@ -382,8 +399,8 @@ fn pbkdf2_phc(password: &[u8], salt: &[u8], rounds: u32) -> String {
     )
 }
 
-/// Better Auth's scrypt key: N = 16384, r = 16, p = 1, 64 bytes.
-fn scrypt_key(password: &[u8], salt: &[u8]) -> Option<[u8; SCRYPT_KEY_LEN]> {
+/// Better Auth's scrypt key: N = 16384, r = 16, p = 1, 64 bytes, by the `scrypt` crate.
+pub fn scrypt_key(password: &[u8], salt: &[u8]) -> Option<[u8; SCRYPT_KEY_LEN]> {
     let params = scrypt::Params::new(SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P, SCRYPT_KEY_LEN).ok()?;
     let mut key = [0u8; SCRYPT_KEY_LEN];
     scrypt::scrypt(password, salt, &params, &mut key).ok()?;
@@ -394,8 +411,22 @@ fn normalize(password: &str) -> Cow<'_, str> {
     if password.is_ascii() {
         Cow::Borrowed(password)
     } else {
-        Cow::Owned(password.nfkc().collect())
+        Cow::Owned(nfkc(password))
     }
+}
+
+/// NFKC by the `unicode-normalization` crate.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+fn nfkc(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc().collect()
+}
+
+/// NFKC by the JavaScript engine (`String.prototype.normalize`, V8's ICU in the Worker): the
+/// crate's tables would add about 65 KB gzip to the Worker.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn nfkc(text: &str) -> String {
+    js_sys::JsString::from(text).normalize("NFKC").into()
 }
 
 fn random_salt() -> [u8; SALT_LEN] {

@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use wasm_bindgen::JsValue;
 use worker::{console_error, event, Context, D1Database, Env, HttpRequest};
 
-use crate::crypto::password::InlineHasher;
+use crate::crypto::password::{self, Algorithm, PasswordHasher, SCRYPT_KEY_LEN};
 use crate::store::{Kv, Row, Sql, SqlError, Statement, Value};
 use crate::time::{Clock, Millis};
 use crate::{Auth, Config, Host};
@@ -214,7 +214,7 @@ fn build(env: &Env) -> Result<Auth, String> {
             .ok()
             .map(|kv| Box::new(WorkersKv(kv)) as Box<dyn Kv>),
         clock: Box::new(JsClock),
-        hasher: Box::new(InlineHasher(config.password.algorithm)),
+        hasher: Box::new(WorkerHasher(config.password.algorithm)),
         http: Box::new(crate::net::worker::FetchClient),
         upstream,
         // A secret (`wrangler secret put RESEND_API_KEY`) or, locally, .dev.vars.
@@ -223,6 +223,55 @@ fn build(env: &Env) -> Result<Auth, String> {
         log,
     };
     Auth::new(config, secret, host)
+}
+
+/// Password hashing in the isolate. Better Auth's scrypt goes to workerd's own (BoringSSL, through
+/// `node:crypto`, about twice as fast as the `scrypt` crate in wasm) when the Worker has the
+/// `nodejs_compat` flag, and to the crate otherwise. Argon2id and PBKDF2 stay in wasm: workerd has
+/// no Argon2, and production Workers refuse PBKDF2 above 100,000 iterations (workerd#1346).
+struct WorkerHasher(Algorithm);
+
+#[async_trait(?Send)]
+impl PasswordHasher for WorkerHasher {
+    fn algorithm(&self) -> Algorithm {
+        self.0
+    }
+
+    async fn hash(&self, password: &str) -> String {
+        password::hash_with(self.0, password, workerd_scrypt)
+    }
+
+    async fn verify(&self, stored: &str, password: &str) -> bool {
+        password::verify_with(stored, password, workerd_scrypt)
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "
+export function workerd_scrypt(password, salt, len) {
+  const crypto = globalThis.process?.getBuiltinModule?.('node:crypto');
+  if (!crypto?.scryptSync) return undefined;
+  const N = 16384, r = 16;
+  const key = crypto.scryptSync(password, salt, len, { N, r, p: 1, maxmem: 2 * 128 * N * r });
+  return new Uint8Array(key.buffer, key.byteOffset, key.byteLength);
+}")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = workerd_scrypt)]
+    fn js_scrypt(password: &[u8], salt: &[u8], len: u32) -> Result<JsValue, JsValue>;
+}
+
+/// Better Auth's scrypt by workerd, or by the crate where workerd has none (no `nodejs_compat`)
+/// or it failed.
+fn workerd_scrypt(password: &[u8], salt: &[u8]) -> Option<[u8; SCRYPT_KEY_LEN]> {
+    let key = match js_scrypt(password, salt, SCRYPT_KEY_LEN as u32) {
+        Ok(key) if !key.is_undefined() => js_sys::Uint8Array::new(&key),
+        _ => return password::scrypt_key(password, salt),
+    };
+    if key.length() as usize != SCRYPT_KEY_LEN {
+        return password::scrypt_key(password, salt);
+    }
+    let mut out = [0u8; SCRYPT_KEY_LEN];
+    key.copy_to(&mut out);
+    Some(out)
 }
 
 thread_local! {

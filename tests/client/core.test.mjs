@@ -184,6 +184,19 @@ describe('sign-in', () => {
     assert.deepEqual(c.jar.names(), []);
   });
 
+  test('passwords are compared after NFKC normalisation: signed up with "ﬁ" and full-width digits, signed in with "fi" and ASCII digits', async () => {
+    const email = uniqueEmail('nfkc');
+    const up = makeClient();
+    const signUp = await up.client.signUp.email({ email, password: 'ﬁsh-password-１２３', name: 'NFKC' });
+    assert.equal(signUp.error, null);
+    const c = makeClient();
+    const { data, error } = await c.client.signIn.email({ email, password: 'fish-password-123' });
+    assert.equal(error, null);
+    assert.equal(data.user.email, email);
+    const wrong = await makeClient().client.signIn.email({ email, password: 'fish-password-124' });
+    assertError(wrong.error, 401, 'INVALID_EMAIL_OR_PASSWORD', 'Invalid email or password');
+  });
+
   test('sign-in with an unknown email fails with the same 401 INVALID_EMAIL_OR_PASSWORD', async () => {
     const c = makeClient();
     const { data, error } = await c.client.signIn.email({ email: uniqueEmail('nobody'), password: PASSWORD });
