@@ -72,6 +72,9 @@ impl Default for Config {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PluginOptions {
+    /// `twoFactor()`.
+    #[serde(rename = "twoFactor")]
+    pub two_factor: Option<TwoFactorOptions>,
     /// `username()`.
     pub username: Option<UsernameOptions>,
     /// `magicLink()`.
@@ -82,6 +85,132 @@ pub struct PluginOptions {
     pub email_otp: Option<EmailOtpOptions>,
     /// `bearer()`.
     pub bearer: Option<BearerOptions>,
+}
+
+/// `twoFactor()` options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct TwoFactorOptions {
+    /// The TOTP issuer (the app name when absent).
+    pub issuer: Option<String>,
+    /// Turn two-factor on at `enable`, without a first `verify-totp`.
+    pub skip_verification_on_enable: bool,
+    /// Seconds a trusted device stays trusted (30 days).
+    pub trust_device_max_age: u64,
+    /// Seconds a sign-in challenge (`two_factor` cookie) lasts (600).
+    pub two_factor_cookie_max_age: u64,
+    /// TOTP.
+    pub totp_options: TotpOptions,
+    /// Codes by mail (`/two-factor/send-otp`): Portcullis mails them through `email` when
+    /// `enabled` (Better Auth takes a `sendOTP` callback).
+    pub otp_options: TwoFactorOtpOptions,
+    /// Backup codes.
+    pub backup_code_options: BackupCodeOptions,
+    /// Lock-out after repeated failures at sign-in.
+    pub account_lockout: AccountLockout,
+}
+
+impl Default for TwoFactorOptions {
+    fn default() -> Self {
+        TwoFactorOptions {
+            issuer: None,
+            skip_verification_on_enable: false,
+            trust_device_max_age: 2_592_000,
+            two_factor_cookie_max_age: 600,
+            totp_options: TotpOptions::default(),
+            otp_options: TwoFactorOtpOptions::default(),
+            backup_code_options: BackupCodeOptions::default(),
+            account_lockout: AccountLockout::default(),
+        }
+    }
+}
+
+/// `twoFactor({totpOptions})`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct TotpOptions {
+    /// Digits per code (6).
+    pub digits: u32,
+    /// Seconds per code (30).
+    pub period: u64,
+    /// Turn TOTP off (only mailed codes remain).
+    pub disable: bool,
+}
+
+impl Default for TotpOptions {
+    fn default() -> Self {
+        TotpOptions {
+            digits: 6,
+            period: 30,
+            disable: false,
+        }
+    }
+}
+
+/// `twoFactor({otpOptions})`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct TwoFactorOtpOptions {
+    /// Offer mailed codes (off, as Better Auth without `sendOTP`).
+    pub enabled: bool,
+    /// Minutes a code lasts (3).
+    pub period: u64,
+    /// Digits per code (6).
+    pub digits: usize,
+    /// Wrong tries per code (5).
+    pub allowed_attempts: u32,
+}
+
+impl Default for TwoFactorOtpOptions {
+    fn default() -> Self {
+        TwoFactorOtpOptions {
+            enabled: false,
+            period: 3,
+            digits: 6,
+            allowed_attempts: 5,
+        }
+    }
+}
+
+/// `twoFactor({backupCodeOptions})`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct BackupCodeOptions {
+    /// Codes per set (10).
+    pub amount: usize,
+    /// Characters per code (10, shown as two halves of five).
+    pub length: usize,
+}
+
+impl Default for BackupCodeOptions {
+    fn default() -> Self {
+        BackupCodeOptions {
+            amount: 10,
+            length: 10,
+        }
+    }
+}
+
+/// `twoFactor({accountLockout})`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct AccountLockout {
+    /// On.
+    pub enabled: bool,
+    /// Consecutive failures that lock (10).
+    pub max_failed_attempts: i64,
+    /// Seconds locked (900).
+    pub duration_seconds: i64,
+}
+
+impl Default for AccountLockout {
+    fn default() -> Self {
+        AccountLockout {
+            enabled: true,
+            max_failed_attempts: 10,
+            duration_seconds: 900,
+        }
+    }
 }
 
 /// `username()` options.

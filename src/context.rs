@@ -16,6 +16,8 @@ use crate::time::Millis;
 /// `getCookies` does.
 #[derive(Debug, Clone)]
 pub struct AuthCookies {
+    /// `better-auth.` (with `__Secure-` when secure): what [`AuthCookies::named`] prefixes.
+    pub prefix: String,
     /// `better-auth.session_token` (with `__Secure-` when secure).
     pub session_token: String,
     /// `better-auth.session_data`.
@@ -27,6 +29,12 @@ pub struct AuthCookies {
 }
 
 impl AuthCookies {
+    /// The full name of another cookie (`two_factor` → `better-auth.two_factor`), as Better
+    /// Auth's `createAuthCookie` names plugin cookies.
+    pub fn named(&self, cookie: &str) -> String {
+        format!("{}{cookie}", self.prefix)
+    }
+
     /// Names and attributes for these options.
     pub fn new(config: &Config) -> Self {
         let secure = config
@@ -51,6 +59,7 @@ impl AuthCookies {
             })
             .flatten();
         AuthCookies {
+            prefix: name(""),
             session_token: name("session_token"),
             session_data: name("session_data"),
             dont_remember: name("dont_remember"),

@@ -31,17 +31,20 @@ pub enum MailKind {
     MagicLink,
     /// A one-time code (emailOTP plugin); `token` is the code and `url` is empty.
     EmailOtp,
+    /// A two-factor sign-in code (twoFactor plugin, `otpOptions.enabled`); `token` is the code.
+    TwoFactorOtp,
 }
 
 impl MailKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::VerifyEmail,
         MailKind::ResetPassword,
         MailKind::ChangeEmail,
         MailKind::DeleteAccount,
         MailKind::MagicLink,
         MailKind::EmailOtp,
+        MailKind::TwoFactorOtp,
     ];
 
     /// The kind's name (`verify-email`, …).
@@ -53,6 +56,7 @@ impl MailKind {
             MailKind::DeleteAccount => "delete-account",
             MailKind::MagicLink => "magic-link",
             MailKind::EmailOtp => "email-otp",
+            MailKind::TwoFactorOtp => "two-factor-otp",
         }
     }
 
@@ -120,6 +124,11 @@ impl Template {
                 text: "Click the link to sign in: {url}\n\n\
                        The link works once, for 5 minutes. If you did not ask for it, you can \
                        ignore this email.",
+            },
+            MailKind::TwoFactorOtp => Template {
+                subject: "Your {appName} sign-in code",
+                text: "Your sign-in code is {token}. It works for 3 minutes.\n\n\
+                       If you did not just sign in, change your password.",
             },
             MailKind::EmailOtp => Template {
                 subject: "Your {appName} code",
@@ -530,7 +539,7 @@ mod tests {
             assert_eq!(mail.to, "ada@example.com");
             assert!(!mail.subject.is_empty() && !mail.subject.contains('{'));
             // A code mail carries the code; every other kind carries the link.
-            let expected = if kind == MailKind::EmailOtp {
+            let expected = if matches!(kind, MailKind::EmailOtp | MailKind::TwoFactorOtp) {
                 "t1"
             } else {
                 "https://a.example/x?token=t1"

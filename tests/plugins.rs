@@ -602,3 +602,434 @@ fn email_otp_changes_the_email_when_enabled() {
     assert_eq!(session["user"]["email"], "new@example.com");
     assert_eq!(session["user"]["emailVerified"], true);
 }
+
+const TWO_FACTOR: &str = r#"{"plugins":{"twoFactor":{},"username":{},"bearer":{}}}"#;
+
+/// The current TOTP for an enrolment URI, computed from the URI alone (RFC 6238).
+fn totp_now(uri: &str, now_ms: i64) -> String {
+    let query = uri.split_once('?').unwrap().1;
+    let secret = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("secret="))
+        .unwrap();
+    let key = base32_decode(secret);
+    portcullis::crypto::totp::hotp(&key, (now_ms / 1000 / 30) as u64, 6)
+}
+
+fn base32_decode(text: &str) -> Vec<u8> {
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {c}"),
+        } as u32;
+        buffer = (buffer << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            out.push((buffer >> (bits - 8)) as u8);
+            bits -= 8;
+        }
+    }
+    out
+}
+
+/// Signs up, enables TOTP and verifies a first code; returns (enrolment URI, cookies).
+fn enrol(server: &InProcess, email: &str) -> (String, String) {
+    let up = server.sign_up(email);
+    let cookies = up.cookie_header();
+    let enabled = server.post_json(
+        "/two-factor/enable",
+        Some(&cookies),
+        r#"{"password":"password123"}"#,
+    );
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    let body = enabled.json();
+    assert_eq!(keys(&body), ["method", "totpURI", "backupCodes"]);
+    let uri = body["totpURI"].as_str().unwrap().to_owned();
+    let code = totp_now(&uri, server.clock.0.get());
+    let verified = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookies),
+        &json!({ "code": code }).to_string(),
+    );
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    (uri, verified.cookie_header_over(&cookies))
+}
+
+fn password_sign_in(server: &InProcess, email: &str, cookie: Option<&str>) -> common::Response {
+    server.post_json(
+        "/sign-in/email",
+        cookie,
+        &json!({"email": email, "password": "password123"}).to_string(),
+    )
+}
+
+#[test]
+fn enabling_totp_gives_better_auths_uri_and_stores_the_secret_encrypted() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let up = server.sign_up("dave@example.com");
+    let cookies = up.cookie_header();
+    let wrong = server.post_json(
+        "/two-factor/enable",
+        Some(&cookies),
+        r#"{"password":"wrong-password"}"#,
+    );
+    assert_eq!(wrong.status, 400);
+    assert_eq!(wrong.json()["code"], "INVALID_PASSWORD");
+    let enabled = server.post_json(
+        "/two-factor/enable",
+        Some(&cookies),
+        r#"{"password":"password123"}"#,
+    );
+    let body = enabled.json();
+    let uri = body["totpURI"].as_str().unwrap();
+    assert!(
+        uri.starts_with("otpauth://totp/Better%20Auth:dave%40example.com?secret="),
+        "{uri}"
+    );
+    assert!(uri.ends_with("&issuer=Better+Auth&digits=6&period=30"));
+    let codes = body["backupCodes"].as_array().unwrap();
+    assert_eq!(codes.len(), 10);
+    assert!(codes
+        .iter()
+        .all(|c| c.as_str().unwrap().len() == 11 && &c.as_str().unwrap()[5..6] == "-"));
+    let rows = server.sql_rows(
+        r#"SELECT "secret", "backupCodes", "verified" FROM "twoFactor""#,
+        vec![],
+    );
+    let secret =
+        portcullis::crypto::symmetric::decrypt(common::SECRET, &text(&rows[0][0])).unwrap();
+    assert_eq!(secret.len(), 32);
+    assert!(uri.contains(&portcullis::crypto::totp::base32(secret.as_bytes())));
+    let stored_codes =
+        portcullis::crypto::symmetric::decrypt(common::SECRET, &text(&rows[0][1])).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stored_codes).unwrap(),
+        body["backupCodes"]
+    );
+    assert_eq!(rows[0][2], portcullis::Value::Integer(0));
+    // Nothing is on until a first code is verified.
+    let session = server.get("/get-session?disableCookieCache=true", Some(&cookies));
+    assert_eq!(session.json()["user"]["twoFactorEnabled"], false);
+}
+
+#[test]
+fn a_first_totp_code_turns_two_factor_on_with_a_new_session() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let (_, cookies) = enrol(&server, "erin@example.com");
+    let session = server.get("/get-session?disableCookieCache=true", Some(&cookies));
+    assert_eq!(session.json()["user"]["twoFactorEnabled"], true);
+    let user_keys = keys(&session.json()["user"]);
+    assert_eq!(
+        user_keys[6..9],
+        ["twoFactorEnabled", "username", "displayUsername"]
+    );
+}
+
+#[test]
+fn sign_in_with_two_factor_is_a_challenge_with_no_session() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let (uri, _) = enrol(&server, "fay@example.com");
+    server.take_counts();
+    let challenged = password_sign_in(&server, "fay@example.com", None);
+    assert_eq!(challenged.status, 200);
+    assert_eq!(
+        challenged.json(),
+        json!({"twoFactorRedirect": true, "twoFactorMethods": ["totp"]})
+    );
+    assert_eq!(
+        challenged
+            .cookie_value("better-auth.session_token")
+            .as_deref(),
+        Some("")
+    );
+    assert!(challenged.header("set-auth-token").is_none());
+    let two_factor = challenged.set_cookie("better-auth.two_factor").unwrap();
+    assert!(two_factor.contains("Max-Age=600"), "{two_factor}");
+    let sessions = server.sql_rows(r#"SELECT 1 FROM "session""#, vec![]);
+    assert_eq!(sessions.len(), 1, "only the enrolment session remains");
+
+    let cookie = challenged.cookie_header();
+    let code = totp_now(&uri, server.clock.0.get());
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
+    let wrong = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookie),
+        &json!({ "code": wrong_code }).to_string(),
+    );
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        wrong.json(),
+        json!({"code": "INVALID_CODE", "message": "Invalid code"})
+    );
+    let verified = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookie),
+        &json!({ "code": code }).to_string(),
+    );
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    assert_eq!(keys(&verified.json()), ["token", "user"]);
+    assert!(verified.header("set-auth-token").is_some());
+    assert_eq!(
+        verified.cookie_value("better-auth.two_factor").as_deref(),
+        Some("")
+    );
+    let signed_in = verified.cookie_header();
+    let session = server.get("/get-session", Some(&signed_in));
+    assert_eq!(session.json()["user"]["email"], "fay@example.com");
+    // The challenge is spent.
+    let replay = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookie),
+        &json!({ "code": code }).to_string(),
+    );
+    assert_eq!(replay.status, 401);
+    assert_eq!(replay.json()["code"], "INVALID_TWO_FACTOR_COOKIE");
+}
+
+#[test]
+fn a_sign_in_without_two_factor_costs_no_extra_query() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    server.sign_up("gail@example.com");
+    server.take_counts();
+    let signed_in = password_sign_in(&server, "gail@example.com", None);
+    assert_eq!(signed_in.status, 200);
+    assert_eq!(server.take_counts(), (2, 0));
+    let cookies = signed_in.cookie_header();
+    server.get("/get-session", Some(&cookies));
+    assert_eq!(server.take_counts(), (0, 0));
+}
+
+#[test]
+fn five_wrong_codes_spend_the_challenge() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let (uri, _) = enrol(&server, "hal@example.com");
+    let cookie = password_sign_in(&server, "hal@example.com", None).cookie_header();
+    let right = totp_now(&uri, server.clock.0.get());
+    let wrong = if right == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
+    for i in 0..5 {
+        let r = server.post_json(
+            "/two-factor/verify-totp",
+            Some(&cookie),
+            &json!({ "code": wrong }).to_string(),
+        );
+        assert_eq!(r.json()["code"], "INVALID_CODE", "attempt {}", i + 1);
+    }
+    let sixth = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookie),
+        &json!({ "code": right }).to_string(),
+    );
+    assert_eq!(sixth.status, 400);
+    assert_eq!(sixth.json()["code"], "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE");
+    assert_eq!(
+        sixth.cookie_value("better-auth.two_factor").as_deref(),
+        Some("")
+    );
+}
+
+#[test]
+fn ten_failures_lock_the_account_for_fifteen_minutes() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let (uri, _) = enrol(&server, "ivy@example.com");
+    let wrong = |now| {
+        if totp_now(&uri, now) == "123456" {
+            "654321"
+        } else {
+            "123456"
+        }
+    };
+    for round in 0..2 {
+        let cookie = password_sign_in(&server, "ivy@example.com", None).cookie_header();
+        for _ in 0..5 {
+            let r = server.post_json(
+                "/two-factor/verify-totp",
+                Some(&cookie),
+                &json!({ "code": wrong(server.clock.0.get()) }).to_string(),
+            );
+            assert_eq!(r.json()["code"], "INVALID_CODE", "round {round}");
+        }
+    }
+    let cookie = password_sign_in(&server, "ivy@example.com", None).cookie_header();
+    let code = totp_now(&uri, server.clock.0.get());
+    let locked = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookie),
+        &json!({ "code": code }).to_string(),
+    );
+    assert_eq!(locked.status, 429);
+    assert_eq!(locked.json()["code"], "ACCOUNT_TEMPORARILY_LOCKED");
+    server.clock.advance_seconds(15 * 60 + 1);
+    let cookie = password_sign_in(&server, "ivy@example.com", None).cookie_header();
+    let code = totp_now(&uri, server.clock.0.get());
+    let unlocked = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookie),
+        &json!({ "code": code }).to_string(),
+    );
+    assert_eq!(unlocked.status, 200, "{}", unlocked.body);
+}
+
+#[test]
+fn a_trusted_device_skips_two_factor_for_thirty_days_and_is_rotated() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let (uri, _) = enrol(&server, "jo@example.com");
+    let cookie = password_sign_in(&server, "jo@example.com", None).cookie_header();
+    let code = totp_now(&uri, server.clock.0.get());
+    let verified = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookie),
+        &json!({ "code": code, "trustDevice": true }).to_string(),
+    );
+    assert_eq!(verified.status, 200);
+    let trust = verified.set_cookie("better-auth.trust_device").unwrap();
+    assert!(trust.contains("Max-Age=2592000"), "{trust}");
+    let trust_value = verified.cookie_value("better-auth.trust_device").unwrap();
+    let trust_cookie = format!("better-auth.trust_device={trust_value}");
+    // The value proves itself: HMAC(secret, "<userId>!<trust id>") as base64url.
+    let decoded = portcullis::cookies::decode_uri_component(&trust_value).unwrap();
+    let inner = portcullis::cookies::unsign(&decoded, common::SECRET).unwrap();
+    let (proof, trust_id) = inner.split_once('!').unwrap();
+    assert!(trust_id.starts_with("trust-device-"));
+    let user_id = verified.json()["user"]["id"].as_str().unwrap().to_owned();
+    use base64::Engine;
+    let expected =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(portcullis::crypto::hmac_sha256(
+            common::SECRET.as_bytes(),
+            format!("{user_id}!{trust_id}").as_bytes(),
+        ));
+    assert_eq!(proof, expected);
+
+    let trusted = password_sign_in(&server, "jo@example.com", Some(&trust_cookie));
+    assert_eq!(trusted.json()["redirect"], false);
+    assert!(trusted.header("set-auth-token").is_some());
+    let rotated = trusted.cookie_value("better-auth.trust_device").unwrap();
+    assert_ne!(rotated, trust_value);
+    // The old trust cookie no longer works.
+    let stale = password_sign_in(&server, "jo@example.com", Some(&trust_cookie));
+    assert_eq!(stale.json()["twoFactorRedirect"], true);
+    // The new one does, until it expires.
+    let fresh = format!("better-auth.trust_device={rotated}");
+    server.clock.advance_seconds(30 * 86_400 + 1);
+    let expired = password_sign_in(&server, "jo@example.com", Some(&fresh));
+    assert_eq!(expired.json()["twoFactorRedirect"], true);
+}
+
+#[test]
+fn backup_codes_work_once_each() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let up = server.sign_up("kim@example.com");
+    let cookies = up.cookie_header();
+    let enabled = server
+        .post_json(
+            "/two-factor/enable",
+            Some(&cookies),
+            r#"{"password":"password123"}"#,
+        )
+        .json();
+    let code = totp_now(enabled["totpURI"].as_str().unwrap(), server.clock.0.get());
+    server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookies),
+        &json!({ "code": code }).to_string(),
+    );
+    let backup = enabled["backupCodes"][0].as_str().unwrap().to_owned();
+    let challenge = password_sign_in(&server, "kim@example.com", None).cookie_header();
+    let used = server.post_json(
+        "/two-factor/verify-backup-code",
+        Some(&challenge),
+        &json!({ "code": backup }).to_string(),
+    );
+    assert_eq!(used.status, 200, "{}", used.body);
+    let challenge = password_sign_in(&server, "kim@example.com", None).cookie_header();
+    let again = server.post_json(
+        "/two-factor/verify-backup-code",
+        Some(&challenge),
+        &json!({ "code": backup }).to_string(),
+    );
+    assert_eq!(again.status, 401);
+    assert_eq!(again.json()["code"], "INVALID_BACKUP_CODE");
+}
+
+#[test]
+fn a_two_factor_row_written_by_better_auth_verifies_here() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let up = server.sign_up("lou@example.com");
+    let user_id = up.json()["user"]["id"].as_str().unwrap().to_owned();
+    // better-auth 1.7.25's symmetricEncrypt of "abcdefghijklmnopqrstuvwxyzABCDEF" under SECRET.
+    let secret = "23ad1704587810362342f97321074ec7a1fd37d5412a3b6bc5a0c8c6e367712a3ab6cf3b061930be50b597fc1905a1e734ac64ffca68cd77ac9dcd2e83037c0ec504f50b2048270f";
+    server.sql_rows(
+        r#"INSERT INTO "twoFactor" ("id", "secret", "backupCodes", "userId", "verified") VALUES ('tf1', ?, ?, ?, 1)"#,
+        vec![
+            secret.into(),
+            portcullis::crypto::symmetric::encrypt(common::SECRET, r#"["aaaaa-bbbbb"]"#).into(),
+            user_id.clone().into(),
+        ],
+    );
+    server.sql_rows(
+        r#"UPDATE "user" SET "twoFactorEnabled" = 1 WHERE "id" = ?"#,
+        vec![user_id.into()],
+    );
+    let challenge = password_sign_in(&server, "lou@example.com", None);
+    assert_eq!(challenge.json()["twoFactorRedirect"], true);
+    let code = portcullis::crypto::totp::hotp(
+        b"abcdefghijklmnopqrstuvwxyzABCDEF",
+        (server.clock.0.get() / 30_000) as u64,
+        6,
+    );
+    let verified = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&challenge.cookie_header()),
+        &json!({ "code": code }).to_string(),
+    );
+    assert_eq!(verified.status, 200, "{}", verified.body);
+}
+
+#[test]
+fn disabling_two_factor_needs_the_password_and_restores_plain_sign_in() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let (_, cookies) = enrol(&server, "max@example.com");
+    let wrong = server.post_json(
+        "/two-factor/disable",
+        Some(&cookies),
+        r#"{"password":"nope-nope-nope"}"#,
+    );
+    assert_eq!(wrong.json()["code"], "INVALID_PASSWORD");
+    let disabled = server.post_json(
+        "/two-factor/disable",
+        Some(&cookies),
+        r#"{"password":"password123"}"#,
+    );
+    assert_eq!(disabled.json(), json!({"status": true}));
+    let plain = password_sign_in(&server, "max@example.com", None);
+    assert_eq!(plain.json()["redirect"], false);
+    assert!(server
+        .sql_rows(r#"SELECT 1 FROM "twoFactor""#, vec![])
+        .is_empty());
+}
+
+#[test]
+fn mailed_two_factor_codes_when_enabled() {
+    let server = InProcess::new(Some(
+        r#"{"plugins":{"twoFactor":{"otpOptions":{"enabled":true}}}}"#,
+    ));
+    let (_, _) = enrol(&server, "ned@example.com");
+    let challenge = password_sign_in(&server, "ned@example.com", None);
+    assert_eq!(challenge.json()["twoFactorMethods"], json!(["totp", "otp"]));
+    let cookie = challenge.cookie_header();
+    let sent = server.post_json("/two-factor/send-otp", Some(&cookie), "{}");
+    assert_eq!(sent.json(), json!({"status": true}));
+    let otp = server.mail.last("ned@example.com").token;
+    let verified = server.post_json(
+        "/two-factor/verify-otp",
+        Some(&cookie),
+        &json!({ "code": otp }).to_string(),
+    );
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    assert_eq!(verified.json()["user"]["email"], "ned@example.com");
+}

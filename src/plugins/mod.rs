@@ -36,6 +36,7 @@ use crate::store::users::UserField;
 pub mod bearer;
 pub mod email_otp;
 pub mod magic_link;
+pub mod two_factor;
 pub mod username;
 
 /// One migration: its file name (recorded in `d1_migrations`, as wrangler records D1's) and its
@@ -166,6 +167,9 @@ impl Plugins {
     pub fn from_config(config: &Config) -> Plugins {
         let options = &config.plugins;
         let mut plugins = Plugins::default();
+        if let Some(o) = &options.two_factor {
+            plugins.add(Box::new(two_factor::TwoFactor::new(o.clone())));
+        }
         if let Some(o) = &options.username {
             plugins.add(Box::new(username::Username::new(o.clone())));
         }

@@ -238,10 +238,12 @@ pub trait Kv {
 }
 
 /// Columns are read by position; a short or mistyped row is a storage error, never a panic.
-pub(crate) struct Cols(std::vec::IntoIter<Value>);
+/// Public so plugins read their own tables the way the core reads its.
+pub struct Cols(std::vec::IntoIter<Value>);
 
 impl Cols {
-    pub(crate) fn new(row: Row) -> Self {
+    /// Reads `row` from its first column.
+    pub fn new(row: Row) -> Self {
         Cols(row.into_iter())
     }
     fn next(&mut self) -> Result<Value, SqlError> {
@@ -249,14 +251,16 @@ impl Cols {
             .next()
             .ok_or_else(|| SqlError::new("row has fewer columns than selected"))
     }
-    pub(crate) fn text(&mut self) -> Result<String, SqlError> {
+    /// The next column as text (integers are written out).
+    pub fn text(&mut self) -> Result<String, SqlError> {
         match self.next()? {
             Value::Text(s) => Ok(s),
             Value::Integer(n) => Ok(n.to_string()),
             other => Err(SqlError::new(format!("expected text, found {other:?}"))),
         }
     }
-    pub(crate) fn opt_text(&mut self) -> Result<Option<String>, SqlError> {
+    /// The next column as text, or `None` for NULL.
+    pub fn opt_text(&mut self) -> Result<Option<String>, SqlError> {
         match self.next()? {
             Value::Null => Ok(None),
             Value::Text(s) => Ok(Some(s)),
@@ -264,13 +268,16 @@ impl Cols {
             other => Err(SqlError::new(format!("expected text, found {other:?}"))),
         }
     }
-    pub(crate) fn value(&mut self) -> Result<Value, SqlError> {
+    /// The next column as it is.
+    pub fn value(&mut self) -> Result<Value, SqlError> {
         self.next()
     }
-    pub(crate) fn boolean(&mut self) -> Result<bool, SqlError> {
+    /// The next column as a boolean (0/1, or `true`/`false` text).
+    pub fn boolean(&mut self) -> Result<bool, SqlError> {
         Ok(self.next()?.as_bool())
     }
-    pub(crate) fn millis(&mut self) -> Result<crate::time::Millis, SqlError> {
+    /// The next column as a date (ISO text or Unix milliseconds).
+    pub fn millis(&mut self) -> Result<crate::time::Millis, SqlError> {
         let v = self.next()?;
         v.as_millis()
             .ok_or_else(|| SqlError::new(format!("expected a date, found {v:?}")))
