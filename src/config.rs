@@ -85,6 +85,54 @@ pub struct PluginOptions {
     pub email_otp: Option<EmailOtpOptions>,
     /// `bearer()`.
     pub bearer: Option<BearerOptions>,
+    /// `jwt()`.
+    pub jwt: Option<JwtPluginOptions>,
+}
+
+/// `jwt()` options (EdDSA keys only).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct JwtPluginOptions {
+    /// Key storage and rotation.
+    pub jwks: JwksOptions,
+    /// Token claims and lifetime.
+    pub jwt: JwtClaimOptions,
+    /// Do not send `set-auth-jwt` on get-session.
+    pub disable_setting_jwt_header: bool,
+}
+
+/// `jwt({jwks})`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct JwksOptions {
+    /// Seconds a signing key is used before a new one is made (never, when absent).
+    pub rotation_interval: Option<u64>,
+    /// Seconds an expired key stays in `/jwks`, so tokens it signed still verify (30 days).
+    pub grace_period: u64,
+    /// Store private keys as plain JWK JSON instead of encrypted.
+    pub disable_private_key_encryption: bool,
+}
+
+impl Default for JwksOptions {
+    fn default() -> Self {
+        JwksOptions {
+            rotation_interval: None,
+            grace_period: 2_592_000,
+            disable_private_key_encryption: false,
+        }
+    }
+}
+
+/// `jwt({jwt})`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct JwtClaimOptions {
+    /// `iss` (the base URL when absent).
+    pub issuer: Option<String>,
+    /// `aud` (the base URL when absent).
+    pub audience: Option<String>,
+    /// Token lifetime: seconds, or a duration such as `"15m"` (the default), `"1h"`, `"7d"`.
+    pub expiration_time: Option<serde_json::Value>,
 }
 
 /// `twoFactor()` options.

@@ -1033,3 +1033,157 @@ fn mailed_two_factor_codes_when_enabled() {
     assert_eq!(verified.status, 200, "{}", verified.body);
     assert_eq!(verified.json()["user"]["email"], "ned@example.com");
 }
+
+const JWT: &str = r#"{"plugins":{"jwt":{},"bearer":{}}}"#;
+
+fn verify(
+    server: &InProcess,
+    token: &str,
+    jwks: &serde_json::Value,
+) -> Result<serde_json::Value, portcullis::plugins::jwt::JwtError> {
+    let now = server.clock.0.get() / 1000;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(portcullis::plugins::jwt::verify_jwt(
+        token,
+        jwks,
+        Some("http://127.0.0.1:3100"),
+        Some("http://127.0.0.1:3100"),
+        now,
+    ))
+}
+
+#[test]
+fn token_is_an_eddsa_jwt_that_verifies_against_jwks() {
+    let server = InProcess::new(Some(JWT));
+    let up = server.sign_up("jwt@example.com");
+    let cookies = up.cookie_header();
+    let token = server.get("/token", Some(&cookies));
+    assert_eq!(token.status, 200, "{}", token.body);
+    let token = token.json()["token"].as_str().unwrap().to_owned();
+    let jwks = server.get("/jwks", None).json();
+    let key = &jwks["keys"][0];
+    assert_eq!(keys(key), ["alg", "crv", "x", "kty", "kid"]);
+    assert_eq!(key["alg"], "EdDSA");
+    assert_eq!(key["crv"], "Ed25519");
+    let claims = verify(&server, &token, &jwks).unwrap();
+    assert_eq!(claims["sub"], up.json()["user"]["id"]);
+    assert_eq!(claims["email"], "jwt@example.com");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        900
+    );
+    assert_eq!(keys(&claims)[0], "iat");
+    assert_eq!(
+        keys(&claims)[keys(&claims).len() - 4..],
+        ["sub", "exp", "iss", "aud"]
+    );
+    // A changed claim, or an expired token, does not verify.
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let forged = String::from_utf8(b64.decode(&parts[1]).unwrap())
+        .unwrap()
+        .replace("jwt@example.com", "root@example.com");
+    parts[1] = b64.encode(forged);
+    assert_eq!(
+        verify(&server, &parts.join("."), &jwks),
+        Err(portcullis::plugins::jwt::JwtError::BadSignature)
+    );
+    server.clock.advance_seconds(901);
+    assert_eq!(
+        verify(&server, &token, &jwks),
+        Err(portcullis::plugins::jwt::JwtError::Expired)
+    );
+}
+
+#[test]
+fn the_private_key_is_stored_encrypted_as_better_auth_stores_it() {
+    let server = InProcess::new(Some(JWT));
+    server.get("/jwks", None);
+    let rows = server.sql_rows(
+        r#"SELECT "publicKey", "privateKey", "alg", "crv" FROM "jwks""#,
+        vec![],
+    );
+    assert_eq!(rows.len(), 1);
+    let public: serde_json::Value = serde_json::from_str(&text(&rows[0][0])).unwrap();
+    assert_eq!(keys(&public), ["crv", "x", "kty"]);
+    let sealed: String = serde_json::from_str(&text(&rows[0][1])).unwrap();
+    let private = portcullis::crypto::symmetric::decrypt(common::SECRET, &sealed).unwrap();
+    let private: serde_json::Value = serde_json::from_str(&private).unwrap();
+    assert_eq!(keys(&private), ["crv", "d", "x", "kty"]);
+    assert_eq!(private["x"], public["x"]);
+    assert_eq!(text(&rows[0][2]), "EdDSA");
+    assert_eq!(text(&rows[0][3]), "Ed25519");
+}
+
+#[test]
+fn get_session_carries_set_auth_jwt_and_the_key_is_read_once() {
+    let server = InProcess::new(Some(JWT));
+    let up = server.sign_up("hdr@example.com");
+    let cookies = up.cookie_header();
+    let first = server.get("/get-session", Some(&cookies));
+    let jwt = first.header("set-auth-jwt").unwrap().to_owned();
+    assert_eq!(
+        first.header("access-control-expose-headers"),
+        Some("set-auth-jwt")
+    );
+    let jwks = server.get("/jwks", None).json();
+    assert_eq!(
+        verify(&server, &jwt, &jwks).unwrap()["email"],
+        "hdr@example.com"
+    );
+    server.take_counts();
+    let cached = server.get("/get-session", Some(&cookies));
+    assert!(cached.header("set-auth-jwt").is_some());
+    assert_eq!(
+        server.take_counts(),
+        (0, 0),
+        "key cached, session from the cookie cache"
+    );
+    assert!(server
+        .get("/get-session", None)
+        .header("set-auth-jwt")
+        .is_none());
+    assert_eq!(server.get("/token", None).status, 401);
+}
+
+#[test]
+fn rotation_makes_a_new_key_and_keeps_the_old_one_listed_for_the_grace_period() {
+    let server = InProcess::new(Some(
+        r#"{"plugins":{"jwt":{"jwks":{"rotationInterval":3600,"gracePeriod":600}}}}"#,
+    ));
+    let up = server.sign_up("rot@example.com");
+    let cookies = up.cookie_header();
+    let old = server.get("/token", Some(&cookies)).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.clock.advance_seconds(3601);
+    let cookies = server
+        .post_json(
+            "/sign-in/email",
+            None,
+            r#"{"email":"rot@example.com","password":"password123"}"#,
+        )
+        .cookie_header();
+    let new = server.get("/token", Some(&cookies)).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kid = |t: &str| {
+        use base64::Engine;
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t.split('.').next().unwrap())
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&header).unwrap()["kid"].clone()
+    };
+    assert_ne!(kid(&old), kid(&new));
+    let jwks = server.get("/jwks", None).json();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    server.clock.advance_seconds(601);
+    let jwks = server.get("/jwks", None).json();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(jwks["keys"][0]["kid"], kid(&new));
+}

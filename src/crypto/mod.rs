@@ -8,6 +8,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+pub mod ed25519;
 pub mod jwt;
 pub mod password;
 pub mod symmetric;

@@ -35,6 +35,7 @@ use crate::store::users::UserField;
 
 pub mod bearer;
 pub mod email_otp;
+pub mod jwt;
 pub mod magic_link;
 pub mod two_factor;
 pub mod username;
@@ -178,6 +179,9 @@ impl Plugins {
         }
         if let Some(o) = &options.email_otp {
             plugins.add(Box::new(email_otp::EmailOtp::new(o.clone())));
+        }
+        if let Some(o) = &options.jwt {
+            plugins.add(Box::new(jwt::Jwt::new(o.clone())));
         }
         if let Some(o) = &options.bearer {
             plugins.add(Box::new(bearer::Bearer::new(o.clone())));

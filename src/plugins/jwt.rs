@@ -1,0 +1,445 @@
+//! `jwt()`: `GET /token` (a JWT for the signed-in user), `GET /jwks` (the public keys) and the
+//! `set-auth-jwt` header on get-session, as Better Auth 1.7.25's jwt plugin does them, with its
+//! `jwks` table: EdDSA (Ed25519) keys, the public key as JWK JSON, the private key as JWK JSON
+//! encrypted with Better Auth's XChaCha20-Poly1305 (and JSON-quoted), so keys made by either
+//! server sign and verify on the other. [`verify_jwt`] checks such a token for another service.
+//!
+//! Signing runs in ed25519-dalek natively and on Spin, and in WebCrypto in the Worker
+//! ([`crate::crypto::ed25519`]). The signing key is read from the database and kept for five
+//! minutes per `Auth` (natively, one per thread; the Worker builds its `Auth` per request, so
+//! there a get-session with this plugin on reads the key: one query). Not offered: ES256 and other
+//! key types (`keyPairConfig`), `jwksPath`, remote JWKS and custom `sign`/`definePayload`
+//! callbacks, the JWT cookie-cache strategy.
+
+use std::cell::RefCell;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine as _;
+use http::HeaderName;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Endpoint, Migration, Plugin};
+use crate::config::JwtPluginOptions;
+use crate::context::Ctx;
+use crate::crypto::ed25519::{self, KeyPair};
+use crate::crypto::{generate_id, symmetric};
+use crate::error::ApiError;
+use crate::routes::{json, Reply};
+use crate::session::{self, Read};
+use crate::store::sessions::Session;
+use crate::store::users::User;
+use crate::store::{Cols, Sql, SqlError, Statement};
+use crate::time::{to_iso, Millis};
+
+/// How long a signing key read from the database is used without reading it again.
+const KEY_CACHE_MS: Millis = 300_000;
+
+/// A `jwks` row.
+#[derive(Debug, Clone)]
+struct KeyRow {
+    id: String,
+    public_key: String,
+    private_key: String,
+    created_at: Millis,
+    expires_at: Option<Millis>,
+    alg: Option<String>,
+    crv: Option<String>,
+}
+
+async fn all_keys(sql: &dyn Sql) -> Result<Vec<KeyRow>, SqlError> {
+    let rows = sql
+        .query(Statement::new(
+            r#"SELECT "id", "publicKey", "privateKey", "createdAt", "expiresAt", "alg", "crv" FROM "jwks""#,
+            vec![],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let mut cols = Cols::new(row);
+            Ok(KeyRow {
+                id: cols.text()?,
+                public_key: cols.text()?,
+                private_key: cols.text()?,
+                created_at: cols.millis()?,
+                expires_at: cols.value()?.as_millis(),
+                alg: cols.opt_text()?,
+                crv: cols.opt_text()?,
+            })
+        })
+        .collect()
+}
+
+/// The public JWK as jose's `exportJWK` writes it.
+#[derive(Serialize, Deserialize)]
+struct PublicJwk {
+    crv: String,
+    x: String,
+    kty: String,
+}
+
+/// The private JWK as jose's `exportJWK` writes it.
+#[derive(Serialize, Deserialize)]
+struct PrivateJwk {
+    crv: String,
+    d: String,
+    x: String,
+    kty: String,
+}
+
+/// The jwt plugin.
+pub struct Jwt {
+    options: JwtPluginOptions,
+    /// `(read at, key expiry, kid, key)` of the signing key last read.
+    signing_key: RefCell<Option<(Millis, Option<Millis>, String, KeyPair)>>,
+}
+
+impl Jwt {
+    /// With these options.
+    pub fn new(options: JwtPluginOptions) -> Self {
+        Jwt {
+            options,
+            signing_key: RefCell::new(None),
+        }
+    }
+
+    fn live(&self, key: &KeyRow, now: Millis) -> bool {
+        key.expires_at.is_none_or(|at| at > now)
+    }
+
+    /// Makes and stores a new key (Better Auth's `createJwk`). One round trip.
+    async fn create_key(&self, ctx: &Ctx<'_>) -> Result<KeyRow, ApiError> {
+        let pair = ed25519::generate().await.map_err(ApiError::Internal)?;
+        let public = PublicJwk {
+            crv: "Ed25519".into(),
+            x: pair.x.clone(),
+            kty: "OKP".into(),
+        };
+        let private = serde_json::to_string(&PrivateJwk {
+            crv: "Ed25519".into(),
+            d: pair.d.clone(),
+            x: pair.x.clone(),
+            kty: "OKP".into(),
+        })
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let private = if self.options.jwks.disable_private_key_encryption {
+            private
+        } else {
+            Value::String(symmetric::encrypt(ctx.secret, &private)).to_string()
+        };
+        let key = KeyRow {
+            id: generate_id(),
+            public_key: serde_json::to_string(&public)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            private_key: private,
+            created_at: ctx.now,
+            expires_at: self
+                .options
+                .jwks
+                .rotation_interval
+                .map(|s| ctx.now + s as i64 * 1000),
+            alg: Some("EdDSA".into()),
+            crv: Some("Ed25519".into()),
+        };
+        ctx.sql
+            .query(Statement::new(
+                r#"INSERT INTO "jwks" ("id", "publicKey", "privateKey", "createdAt", "expiresAt", "alg", "crv") VALUES (?, ?, ?, ?, ?, ?, ?)"#,
+                vec![
+                    key.id.clone().into(),
+                    key.public_key.clone().into(),
+                    key.private_key.clone().into(),
+                    to_iso(key.created_at).into(),
+                    key.expires_at.map(to_iso).into(),
+                    key.alg.clone().into(),
+                    key.crv.clone().into(),
+                ],
+            ))
+            .await?;
+        Ok(key)
+    }
+
+    /// The current signing key: the newest live EdDSA key, a new one when there is none.
+    async fn signing_key(&self, ctx: &Ctx<'_>) -> Result<(String, KeyPair), ApiError> {
+        if let Some((read_at, expires_at, kid, pair)) = self.signing_key.borrow().as_ref() {
+            if ctx.now - read_at < KEY_CACHE_MS && expires_at.is_none_or(|at| at > ctx.now) {
+                return Ok((kid.clone(), pair.clone()));
+            }
+        }
+        let keys = all_keys(ctx.sql).await?;
+        let newest = keys
+            .into_iter()
+            .filter(|k| k.alg.as_deref().unwrap_or("EdDSA") == "EdDSA" && self.live(k, ctx.now))
+            .max_by_key(|k| k.created_at);
+        let key = match newest {
+            Some(key) => key,
+            None => self.create_key(ctx).await?,
+        };
+        let private = if self.options.jwks.disable_private_key_encryption {
+            Some(key.private_key.clone())
+        } else {
+            serde_json::from_str::<String>(&key.private_key)
+                .ok()
+                .and_then(|sealed| symmetric::decrypt(ctx.secret, &sealed))
+        };
+        let jwk: PrivateJwk = private
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .ok_or_else(|| {
+                ApiError::Internal(
+                    "jwks private key does not decrypt with this secret (or is not Ed25519)".into(),
+                )
+            })?;
+        let pair = KeyPair { d: jwk.d, x: jwk.x };
+        *self.signing_key.borrow_mut() =
+            Some((ctx.now, key.expires_at, key.id.clone(), pair.clone()));
+        Ok((key.id, pair))
+    }
+
+    /// Token lifetime in seconds (`expirationTime`, 15 minutes by default).
+    fn lifetime(&self) -> i64 {
+        match &self.options.jwt.expiration_time {
+            Some(Value::Number(n)) => n.as_i64().unwrap_or(900),
+            Some(Value::String(s)) => duration_seconds(s).unwrap_or(900),
+            _ => 900,
+        }
+    }
+
+    /// Better Auth's `getJwtToken`: the user's fields as claims, `sub` = user id, signed.
+    async fn token_for(&self, ctx: &Ctx<'_>, user: &User) -> Result<String, ApiError> {
+        let iat = ctx.now / 1000;
+        let mut claims = Map::new();
+        claims.insert("iat".into(), iat.into());
+        if let Value::Object(fields) =
+            serde_json::to_value(user).map_err(|e| ApiError::Internal(e.to_string()))?
+        {
+            claims.extend(fields);
+        }
+        claims.insert("sub".into(), user.id.clone().into());
+        claims.insert("exp".into(), (iat + self.lifetime()).into());
+        let base = ctx.config.base_url.clone();
+        let issuer = self
+            .options
+            .jwt
+            .issuer
+            .clone()
+            .unwrap_or_else(|| base.clone());
+        let audience = self.options.jwt.audience.clone().unwrap_or(base);
+        claims.insert("iss".into(), issuer.into());
+        claims.insert("aud".into(), audience.into());
+        let (kid, pair) = self.signing_key(ctx).await?;
+        sign(&pair, &kid, &Value::Object(claims)).await
+    }
+
+    async fn jwks(&self, ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+        let mut keys = all_keys(ctx.sql).await?;
+        if keys.is_empty() {
+            keys.push(self.create_key(ctx).await?);
+        }
+        let grace = self.options.jwks.grace_period as i64 * 1000;
+        let listed: Vec<Value> = keys
+            .into_iter()
+            .filter(|k| k.expires_at.is_none_or(|at| at + grace > ctx.now))
+            .filter_map(|k| {
+                let public: Map<String, Value> = serde_json::from_str(&k.public_key).ok()?;
+                let mut out = Map::new();
+                out.insert("alg".into(), k.alg.unwrap_or_else(|| "EdDSA".into()).into());
+                if let Some(crv) = k.crv {
+                    out.insert("crv".into(), crv.into());
+                }
+                for (name, value) in public {
+                    out.insert(name, value);
+                }
+                out.insert("kid".into(), k.id.into());
+                Some(Value::Object(out))
+            })
+            .collect();
+        json(&serde_json::json!({ "keys": listed }))
+    }
+}
+
+/// `"15m"`, `"1h"`, `"7d"`, `"30s"`, `"2w"` (jose's units, a subset) in seconds.
+fn duration_seconds(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().ok()?;
+    let unit = match unit.trim() {
+        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        "w" | "week" | "weeks" => 604_800,
+        _ => return None,
+    };
+    Some(number * unit)
+}
+
+/// A compact JWS (RFC 7515) with header `{"alg":"EdDSA","kid":…}`.
+async fn sign(pair: &KeyPair, kid: &str, claims: &Value) -> Result<String, ApiError> {
+    let header = serde_json::json!({ "alg": "EdDSA", "kid": kid }).to_string();
+    let signing_input = format!(
+        "{}.{}",
+        B64URL.encode(header),
+        B64URL.encode(claims.to_string())
+    );
+    let signature = ed25519::sign(pair, signing_input.as_bytes())
+        .await
+        .map_err(ApiError::Internal)?;
+    Ok(format!("{signing_input}.{}", B64URL.encode(signature)))
+}
+
+/// Why [`verify_jwt`] refused a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwtError {
+    /// Not three base64url parts with JSON header and claims.
+    Malformed,
+    /// Not `EdDSA`, or no key in the set with its `kid`.
+    UnknownKey,
+    /// The signature does not verify.
+    BadSignature,
+    /// `exp` has passed (or `nbf` has not come).
+    Expired,
+    /// `iss` or `aud` is not the one expected.
+    WrongIssuerOrAudience,
+}
+
+/// Verifies a token from `/token` or `set-auth-jwt` against a key set as `/jwks` serves it, for
+/// services that accept Portcullis' (or Better Auth's) JWTs: signature (EdDSA, key by `kid`),
+/// `exp`/`nbf` at `now_seconds`, and `iss`/`aud` when given. Returns the claims.
+pub async fn verify_jwt(
+    token: &str,
+    jwks: &Value,
+    issuer: Option<&str>,
+    audience: Option<&str>,
+    now_seconds: i64,
+) -> Result<Value, JwtError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwtError::Malformed);
+    };
+    let decode = |part: &str| B64URL.decode(part).map_err(|_| JwtError::Malformed);
+    let header: Value =
+        serde_json::from_slice(&decode(header)?).map_err(|_| JwtError::Malformed)?;
+    let payload: Value =
+        serde_json::from_slice(&decode(claims)?).map_err(|_| JwtError::Malformed)?;
+    if header["alg"] != "EdDSA" {
+        return Err(JwtError::UnknownKey);
+    }
+    let kid = header["kid"].as_str();
+    let key = jwks["keys"]
+        .as_array()
+        .and_then(|keys| {
+            keys.iter()
+                .find(|k| k["kid"].as_str() == kid && k["kty"] == "OKP" && k["crv"] == "Ed25519")
+        })
+        .and_then(|k| k["x"].as_str())
+        .ok_or(JwtError::UnknownKey)?;
+    let signing_input = &token[..token.len() - signature.len() - 1];
+    if !ed25519::verify(key, signing_input.as_bytes(), &decode(signature)?).await {
+        return Err(JwtError::BadSignature);
+    }
+    if payload["exp"]
+        .as_i64()
+        .is_some_and(|exp| exp <= now_seconds)
+        || payload["nbf"].as_i64().is_some_and(|nbf| nbf > now_seconds)
+    {
+        return Err(JwtError::Expired);
+    }
+    let audience_ok = |wanted: &str| match &payload["aud"] {
+        Value::String(a) => a == wanted,
+        Value::Array(list) => list.iter().any(|a| a == wanted),
+        _ => false,
+    };
+    if issuer.is_some_and(|i| payload["iss"] != i) || audience.is_some_and(|a| !audience_ok(a)) {
+        return Err(JwtError::WrongIssuerOrAudience);
+    }
+    Ok(payload)
+}
+
+#[async_trait(?Send)]
+impl Plugin for Jwt {
+    fn id(&self) -> &'static str {
+        "jwt"
+    }
+
+    fn endpoints(&self) -> Vec<Endpoint> {
+        vec![Endpoint::get("/jwks"), Endpoint::get("/token")]
+    }
+
+    async fn call(
+        &self,
+        ctx: &mut Ctx<'_>,
+        path: &str,
+        _body: &Option<Value>,
+    ) -> Result<Reply, ApiError> {
+        match path {
+            "/jwks" => self.jwks(ctx).await,
+            "/token" => {
+                let current = session::require(ctx, Read::default()).await?;
+                let token = self.token_for(ctx, &current.user).await?;
+                json(&serde_json::json!({ "token": token }))
+            }
+            _ => Err(ApiError::NotFound),
+        }
+    }
+
+    fn migrations(&self) -> Vec<Migration> {
+        vec![(
+            "0005_plugin_jwt.sql",
+            include_str!("../../migrations/0005_plugin_jwt.sql"),
+        )]
+    }
+
+    async fn after(
+        &self,
+        ctx: &mut Ctx<'_>,
+        path: &str,
+        _body: &Option<Value>,
+        outcome: Result<Reply, ApiError>,
+    ) -> Result<Reply, ApiError> {
+        if path != "/get-session" || self.options.disable_setting_jwt_header {
+            return outcome;
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            #[allow(dead_code)]
+            session: Session,
+            user: User,
+        }
+        let user = match &outcome {
+            Ok(Reply::Json(body)) => serde_json::from_str::<Answer>(body).ok().map(|a| a.user),
+            _ => None,
+        };
+        if let Some(user) = user {
+            let token = self.token_for(ctx, &user).await?;
+            ctx.set_header(HeaderName::from_static("set-auth-jwt"), token);
+            let expose = HeaderName::from_static("access-control-expose-headers");
+            let mut exposed: Vec<String> = ctx
+                .response_headers
+                .iter()
+                .find(|(n, _)| *n == expose)
+                .map(|(_, v)| v.split(',').map(|h| h.trim().to_owned()).collect())
+                .unwrap_or_default();
+            exposed.retain(|h| !h.is_empty() && h != "set-auth-jwt");
+            exposed.push("set-auth-jwt".into());
+            ctx.set_header(expose, exposed.join(", "));
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_jose_reads_them() {
+        assert_eq!(duration_seconds("15m"), Some(900));
+        assert_eq!(duration_seconds("1h"), Some(3600));
+        assert_eq!(duration_seconds("7d"), Some(604_800));
+        assert_eq!(duration_seconds("soon"), None);
+    }
+}
