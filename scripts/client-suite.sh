@@ -14,7 +14,7 @@
 #   PORTCULLIS_CONFIG     JSON options passed to the server. Unset: change-email and delete-user enabled,
 #                         the plugins of the reference deployment on, mail to the sink:
 #                           {"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},
-#                            "plugins":{"twoFactor":{},"username":{},"magicLink":{},"emailOTP":{},"bearer":{}},
+#                            "plugins":{"twoFactor":{},"username":{},"magicLink":{},"emailOTP":{},"jwt":{},"bearer":{}},
 #                            "email":{"provider":"webhook","webhookUrl":"<sink URL>"}}
 #                         Set (even empty): used as given, with @MAIL_SINK_URL@ replaced by the sink's URL.
 #   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
@@ -91,7 +91,7 @@ done
 say "mail sink on $SINK_URL (writing $MAIL_LOG)"
 
 if [[ -z "${PORTCULLIS_CONFIG+set}" ]]; then
-  PORTCULLIS_CONFIG='{"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},"plugins":{"twoFactor":{},"username":{},"magicLink":{},"emailOTP":{},"bearer":{}},"email":{"provider":"webhook","webhookUrl":"@MAIL_SINK_URL@"}}'
+  PORTCULLIS_CONFIG='{"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},"plugins":{"twoFactor":{},"username":{},"magicLink":{},"emailOTP":{},"jwt":{},"bearer":{}},"email":{"provider":"webhook","webhookUrl":"@MAIL_SINK_URL@"}}'
 fi
 PORTCULLIS_CONFIG=${PORTCULLIS_CONFIG//@MAIL_SINK_URL@/$SINK_URL}
 # What account.test.mjs should expect of /delete-user under this configuration.
