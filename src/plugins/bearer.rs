@@ -7,13 +7,11 @@
 //! signed out). It takes precedence over a session cookie in the same request. A request with a
 //! bearer token and no `Cookie` header is not subject to the origin check, which guards cookies.
 
-use async_trait::async_trait;
-use http::HeaderName;
-
 use super::Plugin;
 use crate::config::BearerOptions;
 use crate::context::Ctx;
 use crate::cookies;
+use async_trait::async_trait;
 
 /// The bearer plugin.
 pub struct Bearer {
@@ -84,18 +82,6 @@ impl Plugin for Bearer {
         else {
             return;
         };
-        ctx.set_header(HeaderName::from_static("set-auth-token"), value);
-        let expose = HeaderName::from_static("access-control-expose-headers");
-        let mut exposed: Vec<String> = ctx
-            .response_headers
-            .iter()
-            .find(|(n, _)| *n == expose)
-            .map(|(_, v)| v.split(',').map(|h| h.trim().to_owned()).collect())
-            .unwrap_or_default();
-        exposed.retain(|h| !h.is_empty());
-        if !exposed.iter().any(|h| h == "set-auth-token") {
-            exposed.push("set-auth-token".to_owned());
-        }
-        ctx.set_header(expose, exposed.join(", "));
+        super::set_exposed_header(ctx, "set-auth-token", value);
     }
 }

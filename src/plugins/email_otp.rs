@@ -384,6 +384,20 @@ impl EmailOtp {
         success()
     }
 
+    /// The checks both email-change endpoints make, in Better Auth's order.
+    fn check_email_change(&self, user: &User, new_email: &str) -> Result<(), ApiError> {
+        if !self.options.change_email.enabled {
+            return Err(bad_request("Change email with OTP is disabled"));
+        }
+        if !is_email(new_email) {
+            return Err(ApiError::INVALID_EMAIL);
+        }
+        if new_email == user.email.to_lowercase() {
+            return Err(bad_request("Email is the same"));
+        }
+        Ok(())
+    }
+
     async fn request_email_change(
         &self,
         ctx: &mut Ctx<'_>,
@@ -397,16 +411,8 @@ impl EmailOtp {
         let Some(new_email) = new_email else {
             return Err(ApiError::Validation("[body] Invalid input".into()));
         };
-        if !self.options.change_email.enabled {
-            return Err(bad_request("Change email with OTP is disabled"));
-        }
-        if !is_email(&new_email) {
-            return Err(ApiError::INVALID_EMAIL);
-        }
+        self.check_email_change(&current.user, &new_email)?;
         let email = current.user.email.to_lowercase();
-        if new_email == email {
-            return Err(bad_request("Email is the same"));
-        }
         if self.options.change_email.verify_current_email {
             let Some(otp) = otp else {
                 return Err(bad_request("OTP is required to verify current email"));
@@ -447,15 +453,7 @@ impl EmailOtp {
         let (Some(new_email), Some(otp)) = (new_email, otp) else {
             return Err(ApiError::Validation("[body] Invalid input".into()));
         };
-        if !self.options.change_email.enabled {
-            return Err(bad_request("Change email with OTP is disabled"));
-        }
-        if !is_email(&new_email) {
-            return Err(ApiError::INVALID_EMAIL);
-        }
-        if new_email == current.user.email.to_lowercase() {
-            return Err(bad_request("Email is the same"));
-        }
+        self.check_email_change(&current.user, &new_email)?;
         let identifier = identifier("change-email", &format!("{}:{new_email}", current.user.id));
         self.verify(ctx, &identifier, otp, OnSuccess::Consume)
             .await?;

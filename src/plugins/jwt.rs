@@ -16,7 +16,6 @@ use std::cell::RefCell;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
-use http::HeaderName;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -415,17 +414,7 @@ impl Plugin for Jwt {
         };
         if let Some(user) = user {
             let token = self.token_for(ctx, &user).await?;
-            ctx.set_header(HeaderName::from_static("set-auth-jwt"), token);
-            let expose = HeaderName::from_static("access-control-expose-headers");
-            let mut exposed: Vec<String> = ctx
-                .response_headers
-                .iter()
-                .find(|(n, _)| *n == expose)
-                .map(|(_, v)| v.split(',').map(|h| h.trim().to_owned()).collect())
-                .unwrap_or_default();
-            exposed.retain(|h| !h.is_empty() && h != "set-auth-jwt");
-            exposed.push("set-auth-jwt".into());
-            ctx.set_header(expose, exposed.join(", "));
+            super::set_exposed_header(ctx, "set-auth-jwt", token);
         }
         outcome
     }

@@ -221,6 +221,22 @@ impl Plugins {
     }
 }
 
+/// Sets a response header and lists it in `access-control-expose-headers` (keeping what is
+/// there), as the bearer and jwt plugins expose `set-auth-token` and `set-auth-jwt`.
+pub fn set_exposed_header(ctx: &mut Ctx<'_>, name: &'static str, value: String) {
+    ctx.set_header(http::HeaderName::from_static(name), value);
+    let expose = http::HeaderName::from_static("access-control-expose-headers");
+    let mut exposed: Vec<String> = ctx
+        .response_headers
+        .iter()
+        .find(|(n, _)| *n == expose)
+        .map(|(_, v)| v.split(',').map(|h| h.trim().to_owned()).collect())
+        .unwrap_or_default();
+    exposed.retain(|h| !h.is_empty() && h != name);
+    exposed.push(name.to_owned());
+    ctx.set_header(expose, exposed.join(", "));
+}
+
 /// Reads a request body's plugin fields for a new user (`input` fields from the body, the rest
 /// at their defaults), checking their JSON types as Better Auth's schema parser does.
 pub fn new_user_fields(

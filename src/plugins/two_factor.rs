@@ -289,6 +289,30 @@ impl TwoFactor {
         Ok(attempts)
     }
 
+    /// The common start of a TOTP or backup-code check: who is verifying, their `twoFactor` row
+    /// (`missing` without one), and for a sign-in challenge the lock-out check and the attempt
+    /// count (`Some`). TOTP at sign-in also needs the row verified.
+    async fn start(
+        &self,
+        ctx: &mut Ctx<'_>,
+        missing: ApiError,
+    ) -> Result<(Verifier, Row, Option<u32>), ApiError> {
+        let verifier = self.verifier(ctx).await?;
+        let row = find_row(ctx.sql, &verifier.user().id)
+            .await?
+            .ok_or(missing.clone())?;
+        let Verifier::Challenge { identifier, .. } = &verifier else {
+            return Ok((verifier, row, None));
+        };
+        if missing == TOTP_NOT_ENABLED && !row.verified() {
+            return Err(TOTP_NOT_ENABLED);
+        }
+        self.assert_not_locked(ctx, &row).await?;
+        let identifier = identifier.clone();
+        let attempts = self.begin_attempt(ctx, &identifier).await?;
+        Ok((verifier, row, Some(attempts)))
+    }
+
     /// Records a wrong code: the challenge's attempt counter and the account's failure count
     /// (locking it after `maxFailedAttempts`).
     async fn record_failure(
@@ -565,23 +589,8 @@ impl TwoFactor {
         if self.options.totp_options.disable {
             return Err(TOTP_NOT_CONFIGURED);
         }
-        let verifier = self.verifier(ctx).await?;
-        let sign_in = matches!(verifier, Verifier::Challenge { .. });
-        let row = find_row(ctx.sql, &verifier.user().id)
-            .await?
-            .ok_or(TOTP_NOT_ENABLED)?;
-        if sign_in && !row.verified() {
-            return Err(TOTP_NOT_ENABLED);
-        }
-        if sign_in {
-            self.assert_not_locked(ctx, &row).await?;
-        }
-        let attempts = match &verifier {
-            Verifier::Challenge { identifier, .. } => {
-                Some(self.begin_attempt(ctx, &identifier.clone()).await?)
-            }
-            Verifier::Session(_) => None,
-        };
+        let (verifier, row, attempts) = self.start(ctx, TOTP_NOT_ENABLED).await?;
+        let sign_in = attempts.is_some();
         let Some(secret) = symmetric::decrypt(ctx.secret, &row.secret) else {
             if let Verifier::Challenge {
                 identifier,
@@ -641,20 +650,8 @@ impl TwoFactor {
         let trust_device = v.opt_bool("trustDevice").unwrap_or(false);
         v.finish()?;
         let code = code.unwrap_or_default();
-        let verifier = self.verifier(ctx).await?;
-        let sign_in = matches!(verifier, Verifier::Challenge { .. });
-        let row = find_row(ctx.sql, &verifier.user().id)
-            .await?
-            .ok_or(BACKUP_CODES_NOT_ENABLED)?;
-        if sign_in {
-            self.assert_not_locked(ctx, &row).await?;
-        }
-        let attempts = match &verifier {
-            Verifier::Challenge { identifier, .. } => {
-                Some(self.begin_attempt(ctx, &identifier.clone()).await?)
-            }
-            Verifier::Session(_) => None,
-        };
+        let (verifier, row, attempts) = self.start(ctx, BACKUP_CODES_NOT_ENABLED).await?;
+        let sign_in = attempts.is_some();
         let codes: Option<Vec<String>> = symmetric::decrypt(ctx.secret, &row.backup_codes)
             .and_then(|json| serde_json::from_str(&json).ok());
         let matched = codes.as_ref().is_some_and(|codes| {
