@@ -33,7 +33,7 @@ pub fn encrypt(secret: &str, plaintext: &str) -> String {
 
 /// Decrypts a value [`encrypt`] (or Better Auth) made; `None` for anything else.
 pub fn decrypt(secret: &str, hex: &str) -> Option<String> {
-    if hex.len() % 2 != 0 || hex.len() < NONCE * 2 {
+    if !hex.len().is_multiple_of(2) || hex.len() < NONCE * 2 {
         return None;
     }
     let bytes: Vec<u8> = (0..hex.len())

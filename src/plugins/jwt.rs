@@ -87,11 +87,18 @@ struct PrivateJwk {
     kty: String,
 }
 
+/// The signing key last read from the database.
+struct CachedKey {
+    read_at: Millis,
+    expires_at: Option<Millis>,
+    kid: String,
+    pair: KeyPair,
+}
+
 /// The jwt plugin.
 pub struct Jwt {
     options: JwtPluginOptions,
-    /// `(read at, key expiry, kid, key)` of the signing key last read.
-    signing_key: RefCell<Option<(Millis, Option<Millis>, String, KeyPair)>>,
+    signing_key: RefCell<Option<CachedKey>>,
 }
 
 impl Jwt {
@@ -160,9 +167,11 @@ impl Jwt {
 
     /// The current signing key: the newest live EdDSA key, a new one when there is none.
     async fn signing_key(&self, ctx: &Ctx<'_>) -> Result<(String, KeyPair), ApiError> {
-        if let Some((read_at, expires_at, kid, pair)) = self.signing_key.borrow().as_ref() {
-            if ctx.now - read_at < KEY_CACHE_MS && expires_at.is_none_or(|at| at > ctx.now) {
-                return Ok((kid.clone(), pair.clone()));
+        if let Some(cached) = self.signing_key.borrow().as_ref() {
+            if ctx.now - cached.read_at < KEY_CACHE_MS
+                && cached.expires_at.is_none_or(|at| at > ctx.now)
+            {
+                return Ok((cached.kid.clone(), cached.pair.clone()));
             }
         }
         let keys = all_keys(ctx.sql).await?;
@@ -189,8 +198,12 @@ impl Jwt {
                 )
             })?;
         let pair = KeyPair { d: jwk.d, x: jwk.x };
-        *self.signing_key.borrow_mut() =
-            Some((ctx.now, key.expires_at, key.id.clone(), pair.clone()));
+        *self.signing_key.borrow_mut() = Some(CachedKey {
+            read_at: ctx.now,
+            expires_at: key.expires_at,
+            kid: key.id.clone(),
+            pair: pair.clone(),
+        });
         Ok((key.id, pair))
     }
 

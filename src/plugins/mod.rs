@@ -302,7 +302,7 @@ pub enum ProvenSignIn {
         /// The session.
         session: crate::store::sessions::Session,
         /// Its user.
-        user: crate::store::users::User,
+        user: Box<crate::store::users::User>,
         /// Whether the user was created by this sign-in.
         new_user: bool,
     },
@@ -360,7 +360,7 @@ pub async fn sign_in_proven_email(
     crate::session::set_session_cookie(ctx, &session, &user, Some(false));
     Ok(ProvenSignIn::SignedIn {
         session,
-        user,
+        user: Box::new(user),
         new_user,
     })
 }
