@@ -64,7 +64,8 @@ npm_ci_when_missing tests/client node_modules/better-auth/package.json || die "n
 # ---------------------------------------------------------------------------------------------------
 # 3. Both servers on one database file.
 DB=$WORK/shared.db
-read -r BA_PORT PC_PORT < <(free_ports 2)
+# INTEROP_PORTS="<better-auth port> <portcullis port>" pins them (a shared machine); else any free two.
+read -r BA_PORT PC_PORT < <(if [[ -n "${INTEROP_PORTS:-}" ]]; then echo "$INTEROP_PORTS"; else free_ports 2; fi)
 BA_URL=http://127.0.0.1:$BA_PORT
 PC_URL=http://127.0.0.1:$PC_PORT
 
