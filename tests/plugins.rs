@@ -1187,3 +1187,65 @@ fn rotation_makes_a_new_key_and_keeps_the_old_one_listed_for_the_grace_period() 
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
     assert_eq!(jwks["keys"][0]["kid"], kid(&new));
 }
+
+const ALL: &str = r#"{"plugins":{"twoFactor":{},"username":{},"magicLink":{},"emailOTP":{},"jwt":{},"bearer":{}}}"#;
+
+#[test]
+fn every_plugin_on_keeps_the_core_round_trips() {
+    let server = InProcess::new(Some(ALL));
+    let up = server.post_json(
+        "/sign-up/email",
+        None,
+        r#"{"name":"R","email":"rt@example.com","password":"password123","username":"roundtrip"}"#,
+    );
+    assert_eq!(up.status, 200);
+    // The jwt plugin makes its key on first use; after that it is kept.
+    server.get("/get-session", Some(&up.cookie_header()));
+    server.take_counts();
+    let signed_in = password_sign_in(&server, "rt@example.com", None);
+    assert_eq!(signed_in.status, 200);
+    assert_eq!(server.take_counts(), (2, 0), "sign-in/email");
+    let by_name = server.post_json(
+        "/sign-in/username",
+        None,
+        r#"{"username":"roundtrip","password":"password123"}"#,
+    );
+    assert_eq!(by_name.status, 200);
+    assert_eq!(server.take_counts(), (2, 0), "sign-in/username");
+    let cookies = signed_in.cookie_header();
+    let cached = server.get("/get-session", Some(&cookies));
+    assert!(cached.header("set-auth-jwt").is_some());
+    assert_eq!(
+        server.take_counts(),
+        (0, 0),
+        "get-session from the cookie cache"
+    );
+    server.get("/get-session?disableCookieCache=true", Some(&cookies));
+    assert_eq!(
+        server.take_counts(),
+        (1, 0),
+        "get-session from the database"
+    );
+}
+
+#[test]
+fn sign_in_by_username_is_intercepted_for_two_factor_too() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let (uri, cookies) = enrol(&server, "uma@example.com");
+    let named = server.post_json("/update-user", Some(&cookies), r#"{"username":"uma"}"#);
+    assert_eq!(named.status, 200);
+    let challenged = server.post_json(
+        "/sign-in/username",
+        None,
+        r#"{"username":"uma","password":"password123"}"#,
+    );
+    assert_eq!(challenged.json()["twoFactorRedirect"], true);
+    let code = totp_now(&uri, server.clock.0.get());
+    let verified = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&challenged.cookie_header()),
+        &json!({ "code": code }).to_string(),
+    );
+    assert_eq!(verified.status, 200);
+    assert_eq!(verified.json()["user"]["username"], "uma");
+}
