@@ -31,6 +31,10 @@ pub fn encode_uri_component(text: &str) -> String {
 
 /// `decodeURIComponent(text)`, or `None` where JavaScript would throw (bad escapes, not UTF-8).
 pub fn decode_uri_component(text: &str) -> Option<String> {
+    // Most cookie values (signed tokens apart) have nothing to decode: skip the byte-wise decoder.
+    if !text.contains('%') {
+        return Some(text.to_owned());
+    }
     let bytes = text.as_bytes();
     let hex_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
     if (0..bytes.len()).any(|i| bytes[i] == b'%' && !(hex_at(i + 1) && hex_at(i + 2))) {

@@ -49,13 +49,32 @@ pub fn to_iso(ms: Millis) -> String {
     let days = ms.div_euclid(86_400_000);
     let rest = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+    let (hh, mm, ss, mmm) = (
         rest / 3_600_000,
         rest / 60_000 % 60,
         rest / 1000 % 60,
-        rest % 1000
-    )
+        rest % 1000,
+    );
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{mmm:03}Z");
+    }
+    // Written digit by digit: this runs six times per get-session, and `format!` was a visible
+    // share of a cached one's CPU.
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut value: i64| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, m);
+    put(8, 2, d);
+    put(11, 2, hh);
+    put(14, 2, mm);
+    put(17, 2, ss);
+    put(20, 3, mmm);
+    out.iter().map(|&b| b as char).collect()
 }
 
 /// Parses what Better Auth and its adapters store: `YYYY-MM-DDTHH:MM:SS[.fff]Z`, a space instead of
@@ -126,6 +145,11 @@ mod tests {
         assert_eq!(to_iso(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(to_iso(1_795_771_430_596), "2026-11-27T09:23:50.596Z");
         assert_eq!(to_iso(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(to_iso(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(to_iso(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        // Past year 9999 JavaScript writes six digits and a sign; we keep `format!`'s output
+        // there (unreachable for real timestamps) rather than the fast path's four digits.
+        assert_eq!(to_iso(253_402_300_800_000), "10000-01-01T00:00:00.000Z");
     }
 
     #[test]

@@ -42,7 +42,6 @@ use std::borrow::Cow;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use base64::engine::general_purpose::STANDARD_NO_PAD as PHC_B64;
 use base64::Engine as _;
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 /// A password-hashing scheme for new hashes.
@@ -179,7 +178,7 @@ pub fn verify_with(stored: &str, password: &str, scrypt: ScryptFn) -> bool {
         }
         Parsed::Pbkdf2Sha256 { rounds, salt, hash } => {
             let mut out = vec![0u8; hash.len()];
-            pbkdf2::pbkdf2_hmac::<Sha256>(password, &salt, rounds, &mut out);
+            portcullis_kdf::pbkdf2_hmac_sha256(password, &salt, rounds, &mut out);
             ct_eq(&out, &hash)
         }
         Parsed::Scrypt { salt_hex, key } => match scrypt(password, salt_hex.as_bytes()) {
@@ -391,7 +390,7 @@ fn argon2_phc(password: &[u8], salt: &[u8], m: u32, t: u32, p: u32) -> String {
 /// The PBKDF2-HMAC-SHA256 PHC string of `password` under `salt`, as the `pbkdf2` crate writes it.
 fn pbkdf2_phc(password: &[u8], salt: &[u8], rounds: u32) -> String {
     let mut out = [0u8; PBKDF2_OUT_LEN];
-    pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, rounds, &mut out);
+    portcullis_kdf::pbkdf2_hmac_sha256(password, salt, rounds, &mut out);
     format!(
         "${PBKDF2_SHA256_IDENT}$i={rounds},l={PBKDF2_OUT_LEN}${}${}",
         PHC_B64.encode(salt),
