@@ -132,7 +132,39 @@ pub struct JwtClaimOptions {
     /// `aud` (the base URL when absent).
     pub audience: Option<String>,
     /// Token lifetime: seconds, or a duration such as `"15m"` (the default), `"1h"`, `"7d"`.
-    pub expiration_time: Option<serde_json::Value>,
+    pub expiration_time: Option<Duration>,
+}
+
+/// A duration as Better Auth's options take it: seconds, or text such as `"15m"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Duration {
+    /// Seconds.
+    Seconds(i64),
+    /// `"30s"`, `"15m"`, `"1h"`, `"7d"`, `"2w"`.
+    Text(String),
+}
+
+/// By hand rather than `untagged`: serde's buffering for untagged enums costs Worker size.
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("seconds, or a duration such as \"15m\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Duration, E> {
+                i64::try_from(n).map(Duration::Seconds).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Duration, E> {
+                Ok(Duration::Seconds(n))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Duration, E> {
+                Ok(Duration::Text(s.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `twoFactor()` options.

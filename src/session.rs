@@ -252,7 +252,7 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
         if let Some(data) = data {
             let payload = cookies::decode_cookie_cache(&data, ctx.secret).and_then(|c| {
                 Some((
-                    serde_json::from_str::<CachePayload>(&c.payload_json).ok()?,
+                    serde_json::from_slice::<CachePayload>(c.payload_json.as_bytes()).ok()?,
                     c.expires_at_ms,
                 ))
             });

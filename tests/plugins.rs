@@ -1249,3 +1249,23 @@ fn sign_in_by_username_is_intercepted_for_two_factor_too() {
     assert_eq!(verified.status, 200);
     assert_eq!(verified.json()["user"]["username"], "uma");
 }
+
+#[test]
+fn jwt_expiration_time_takes_seconds_or_a_duration() {
+    for (options, lifetime) in [(r#""1h""#, 3600), ("120", 120)] {
+        let server = InProcess::new(Some(&format!(
+            r#"{{"plugins":{{"jwt":{{"jwt":{{"expirationTime":{options}}}}}}}}}"#
+        )));
+        let up = server.sign_up("exp@example.com");
+        let token = server.get("/token", Some(&up.cookie_header())).json()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let jwks = server.get("/jwks", None).json();
+        let claims = verify(&server, &token, &jwks).unwrap();
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            lifetime
+        );
+    }
+}

@@ -558,7 +558,7 @@ impl Plugin for EmailOtp {
             return outcome;
         }
         let email = match &outcome {
-            Ok(Reply::Json(body)) => serde_json::from_str::<Value>(body)
+            Ok(Reply::Json(body)) => serde_json::from_slice::<Value>(body.as_bytes())
                 .ok()
                 .and_then(|b| b["user"]["email"].as_str().map(str::to_owned)),
             _ => None,

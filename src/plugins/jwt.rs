@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{Endpoint, Migration, Plugin};
-use crate::config::JwtPluginOptions;
+use crate::config::{Duration, JwtPluginOptions};
 use crate::context::Ctx;
 use crate::crypto::ed25519::{self, KeyPair};
 use crate::crypto::{generate_id, symmetric};
@@ -186,12 +186,12 @@ impl Jwt {
         let private = if self.options.jwks.disable_private_key_encryption {
             Some(key.private_key.clone())
         } else {
-            serde_json::from_str::<String>(&key.private_key)
+            serde_json::from_slice::<String>(key.private_key.as_bytes())
                 .ok()
                 .and_then(|sealed| symmetric::decrypt(ctx.secret, &sealed))
         };
         let jwk: PrivateJwk = private
-            .and_then(|p| serde_json::from_str(&p).ok())
+            .and_then(|p| serde_json::from_slice(p.as_bytes()).ok())
             .ok_or_else(|| {
                 ApiError::Internal(
                     "jwks private key does not decrypt with this secret (or is not Ed25519)".into(),
@@ -210,36 +210,41 @@ impl Jwt {
     /// Token lifetime in seconds (`expirationTime`, 15 minutes by default).
     fn lifetime(&self) -> i64 {
         match &self.options.jwt.expiration_time {
-            Some(Value::Number(n)) => n.as_i64().unwrap_or(900),
-            Some(Value::String(s)) => duration_seconds(s).unwrap_or(900),
-            _ => 900,
+            Some(Duration::Seconds(n)) => *n,
+            Some(Duration::Text(s)) => duration_seconds(s).unwrap_or(900),
+            None => 900,
         }
     }
 
     /// Better Auth's `getJwtToken`: the user's fields as claims, `sub` = user id, signed.
     async fn token_for(&self, ctx: &Ctx<'_>, user: &User) -> Result<String, ApiError> {
-        let iat = ctx.now / 1000;
-        let mut claims = Map::new();
-        claims.insert("iat".into(), iat.into());
-        if let Value::Object(fields) =
-            serde_json::to_value(user).map_err(|e| ApiError::Internal(e.to_string()))?
-        {
-            claims.extend(fields);
+        #[derive(Serialize)]
+        struct Tail<'a> {
+            sub: &'a str,
+            exp: i64,
+            iss: &'a str,
+            aud: &'a str,
         }
-        claims.insert("sub".into(), user.id.clone().into());
-        claims.insert("exp".into(), (iat + self.lifetime()).into());
-        let base = ctx.config.base_url.clone();
-        let issuer = self
-            .options
-            .jwt
-            .issuer
-            .clone()
-            .unwrap_or_else(|| base.clone());
-        let audience = self.options.jwt.audience.clone().unwrap_or(base);
-        claims.insert("iss".into(), issuer.into());
-        claims.insert("aud".into(), audience.into());
+        let iat = ctx.now / 1000;
+        let base = ctx.config.base_url.as_str();
+        let tail = Tail {
+            sub: &user.id,
+            exp: iat + self.lifetime(),
+            iss: self.options.jwt.issuer.as_deref().unwrap_or(base),
+            aud: self.options.jwt.audience.as_deref().unwrap_or(base),
+        };
+        let internal = |e: serde_json::Error| ApiError::Internal(e.to_string());
+        let user_json = serde_json::to_string(user).map_err(internal)?;
+        let tail_json = serde_json::to_string(&tail).map_err(internal)?;
+        // Written as text so the claims come in Better Auth's order: iat, the user's fields,
+        // sub, exp, iss, aud (a serde_json map would sort them).
+        let claims = format!(
+            r#"{{"iat":{iat},{},{}"#,
+            &user_json[1..user_json.len() - 1],
+            &tail_json[1..]
+        );
         let (kid, pair) = self.signing_key(ctx).await?;
-        sign(&pair, &kid, &Value::Object(claims)).await
+        sign(&pair, &kid, &claims).await
     }
 
     async fn jwks(&self, ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
@@ -252,7 +257,8 @@ impl Jwt {
             .into_iter()
             .filter(|k| k.expires_at.is_none_or(|at| at + grace > ctx.now))
             .filter_map(|k| {
-                let public: Map<String, Value> = serde_json::from_str(&k.public_key).ok()?;
+                let public: Map<String, Value> =
+                    serde_json::from_slice(k.public_key.as_bytes()).ok()?;
                 let mut out = Map::new();
                 out.insert("alg".into(), k.alg.unwrap_or_else(|| "EdDSA".into()).into());
                 if let Some(crv) = k.crv {
@@ -287,13 +293,12 @@ fn duration_seconds(text: &str) -> Option<i64> {
 }
 
 /// A compact JWS (RFC 7515) with header `{"alg":"EdDSA","kid":…}`.
-async fn sign(pair: &KeyPair, kid: &str, claims: &Value) -> Result<String, ApiError> {
-    let header = serde_json::json!({ "alg": "EdDSA", "kid": kid }).to_string();
-    let signing_input = format!(
-        "{}.{}",
-        B64URL.encode(header),
-        B64URL.encode(claims.to_string())
+async fn sign(pair: &KeyPair, kid: &str, claims: &str) -> Result<String, ApiError> {
+    let header = format!(
+        r#"{{"alg":"EdDSA","kid":{}}}"#,
+        Value::String(kid.to_owned())
     );
+    let signing_input = format!("{}.{}", B64URL.encode(header), B64URL.encode(claims));
     let signature = ed25519::sign(pair, signing_input.as_bytes())
         .await
         .map_err(ApiError::Internal)?;
@@ -422,7 +427,9 @@ impl Plugin for Jwt {
             user: User,
         }
         let user = match &outcome {
-            Ok(Reply::Json(body)) => serde_json::from_str::<Answer>(body).ok().map(|a| a.user),
+            Ok(Reply::Json(body)) => serde_json::from_slice::<Answer>(body.as_bytes())
+                .ok()
+                .map(|a| a.user),
             _ => None,
         };
         if let Some(user) = user {

@@ -119,7 +119,7 @@ impl MagicLink {
             verifications::consume_by_identifier(ctx.sql, &format!("magic-link:{token}")).await?;
         let record = consumed
             .filter(|v| v.expires_at > ctx.now)
-            .and_then(|v| serde_json::from_str::<Record>(&v.value).ok())
+            .and_then(|v| serde_json::from_slice::<Record>(v.value.as_bytes()).ok())
             .filter(|r| r.kind == "magic-link" && is_email(&r.email));
         let Some(record) = record else {
             return fail(ctx, "INVALID_TOKEN");

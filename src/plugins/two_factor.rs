@@ -653,7 +653,7 @@ impl TwoFactor {
         let (verifier, row, attempts) = self.start(ctx, BACKUP_CODES_NOT_ENABLED).await?;
         let sign_in = attempts.is_some();
         let codes: Option<Vec<String>> = symmetric::decrypt(ctx.secret, &row.backup_codes)
-            .and_then(|json| serde_json::from_str(&json).ok());
+            .and_then(|json| serde_json::from_slice(json.as_bytes()).ok());
         let matched = codes.as_ref().is_some_and(|codes| {
             codes.iter().fold(false, |found, c| {
                 found | crate::crypto::constant_time_eq(c.as_bytes(), code.as_bytes())
@@ -825,7 +825,15 @@ impl TwoFactor {
             statements.push(set_user_flag(&user, true, ctx.now));
             let old = current.session.clone();
             let new = self.replace_session(ctx, &old, &user, statements).await?;
-            return json(&serde_json::json!({ "token": new.token, "user": user }));
+            #[derive(Serialize)]
+            struct Enabled<'a> {
+                token: &'a str,
+                user: &'a User,
+            }
+            return json(&Enabled {
+                token: &new.token,
+                user: &user,
+            });
         }
         self.complete(ctx, verifier, trust_device, statements).await
     }
