@@ -11,42 +11,11 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { twoFactorClient } from 'better-auth/client/plugins';
-import { PASSWORD, SESSION_TOKEN, makeClient, uniqueEmail } from './helpers.mjs';
+import { PASSWORD, SESSION_TOKEN, makeClient, totp, uniqueEmail } from './helpers.mjs';
 
 const TWO_FACTOR = 'better-auth.two_factor';
 const TRUST_DEVICE = 'better-auth.trust_device';
-
-function base32Decode(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const c of text.replace(/=+$/, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The current TOTP for an otpauth:// URI (RFC 6238: HMAC-SHA1, 6 digits, 30 s). */
-function totp(uri, at = Date.now()) {
-  const url = new URL(uri);
-  const key = base32Decode(url.searchParams.get('secret'));
-  const period = Number(url.searchParams.get('period') || 30);
-  const digits = Number(url.searchParams.get('digits') || 6);
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / period)));
-  const hash = createHmac('sha1', key).update(counter).digest();
-  const offset = hash[hash.length - 1] & 15;
-  const code = (hash.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
-  return String(code).padStart(digits, '0');
-}
 
 const wrongCode = (uri) => (totp(uri) === '000000' ? '111111' : '000000');
 
