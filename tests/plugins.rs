@@ -1269,3 +1269,28 @@ fn jwt_expiration_time_takes_seconds_or_a_duration() {
         );
     }
 }
+
+#[test]
+fn a_jwks_key_made_by_better_auth_signs_here() {
+    let server = InProcess::new(Some(JWT));
+    // jose's exportJWK + better-auth 1.7.25's symmetricEncrypt, as its createJwk stores a key.
+    let public =
+        r#"{"crv":"Ed25519","x":"wh0SfKleQ-t39nBZoC6YYnx61u8i1kiwAvHXGVNggcE","kty":"OKP"}"#;
+    let private = r#""5d6f7ef49587cb1623a91468b33e232b5db19e4263a237d0482641f295da0308a954c06d359e2d6aa3675a8a02829053f68ba0d250375244a7afe98c5d04064eaff6028fc22916858bb02d87518dddec5b460357cf7030c1d8bb9271f8b13f488eb8090053a9646f2778293c0ae808a6e61cfb1ecf5e135e1bc3679c8a371e207c25f0416a8d6f7a13380beba43360c083ba3e70de04ccc3b68524e749976c7b6d316ab520fffc3108""#;
+    server.sql_rows(
+        r#"INSERT INTO "jwks" ("id", "publicKey", "privateKey", "createdAt", "alg", "crv") VALUES ('bakey', ?, ?, '2026-11-01T00:00:00.000Z', 'EdDSA', 'Ed25519')"#,
+        vec![public.into(), private.into()],
+    );
+    let up = server.sign_up("ba-key@example.com");
+    let token = server.get("/token", Some(&up.cookie_header())).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jwks = server.get("/jwks", None).json();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(jwks["keys"][0]["kid"], "bakey");
+    assert_eq!(
+        verify(&server, &token, &jwks).unwrap()["email"],
+        "ba-key@example.com"
+    );
+}
