@@ -111,6 +111,37 @@ pub struct JwksOptions {
     pub grace_period: u64,
     /// Store private keys as plain JWK JSON instead of encrypted.
     pub disable_private_key_encryption: bool,
+    /// The kind of key made and signed with.
+    pub key_pair_config: KeyPairConfig,
+}
+
+/// `jwt({jwks: {keyPairConfig}})`: `{"alg": "EdDSA"}` (Ed25519, the default) or `{"alg": "ES256"}`
+/// (P-256). `crv` may be given and must match.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeyPairConfig {
+    /// The JWS algorithm.
+    pub alg: JwsAlg,
+    /// `Ed25519` for EdDSA, `P-256` for ES256.
+    pub crv: Option<String>,
+}
+
+impl Default for KeyPairConfig {
+    fn default() -> Self {
+        KeyPairConfig {
+            alg: JwsAlg::EdDSA,
+            crv: None,
+        }
+    }
+}
+
+/// The signing algorithms the jwt plugin offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum JwsAlg {
+    /// Ed25519.
+    EdDSA,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
 }
 
 impl Default for JwksOptions {
@@ -119,6 +150,7 @@ impl Default for JwksOptions {
             rotation_interval: None,
             grace_period: 2_592_000,
             disable_private_key_encryption: false,
+            key_pair_config: KeyPairConfig::default(),
         }
     }
 }

@@ -1294,3 +1294,31 @@ fn a_jwks_key_made_by_better_auth_signs_here() {
         "ba-key@example.com"
     );
 }
+
+#[test]
+fn es256_keys_sign_and_are_listed_as_jose_writes_them() {
+    let server = InProcess::new(Some(
+        r#"{"plugins":{"jwt":{"jwks":{"keyPairConfig":{"alg":"ES256"}}}}}"#,
+    ));
+    let up = server.sign_up("es@example.com");
+    let token = server.get("/token", Some(&up.cookie_header())).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jwks = server.get("/jwks", None).json();
+    let key = &jwks["keys"][0];
+    assert_eq!(keys(key), ["alg", "crv", "kty", "x", "y", "kid"]);
+    assert_eq!(key["alg"], "ES256");
+    assert_eq!(key["crv"], "P-256");
+    assert_eq!(
+        verify(&server, &token, &jwks).unwrap()["email"],
+        "es@example.com"
+    );
+    let rows = server.sql_rows(r#"SELECT "publicKey" FROM "jwks""#, vec![]);
+    let public: serde_json::Value = serde_json::from_str(&text(&rows[0][0])).unwrap();
+    assert_eq!(keys(&public), ["kty", "x", "y", "crv"]);
+    assert!(portcullis::Config::from_json(
+        r#"{"plugins":{"jwt":{"jwks":{"keyPairConfig":{"alg":"RS256"}}}}}"#
+    )
+    .is_err());
+}

@@ -8,9 +8,9 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-pub mod ed25519;
 pub mod jwt;
 pub mod password;
+pub mod signing;
 pub mod symmetric;
 pub mod totp;
 

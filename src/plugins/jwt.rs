@@ -1,15 +1,16 @@
 //! `jwt()`: `GET /token` (a JWT for the signed-in user), `GET /jwks` (the public keys) and the
 //! `set-auth-jwt` header on get-session, as Better Auth 1.7.25's jwt plugin does them, with its
-//! `jwks` table: EdDSA (Ed25519) keys, the public key as JWK JSON, the private key as JWK JSON
-//! encrypted with Better Auth's XChaCha20-Poly1305 (and JSON-quoted), so keys made by either
-//! server sign and verify on the other. [`verify_jwt`] checks such a token for another service.
+//! `jwks` table: EdDSA (Ed25519, the default) or ES256 (P-256) keys, the public key as JWK JSON,
+//! the private key as JWK JSON encrypted with Better Auth's XChaCha20-Poly1305 (and JSON-quoted),
+//! so keys made by either server sign and verify on the other. [`verify_jwt`] checks such a token
+//! for another service.
 //!
-//! Signing runs in ed25519-dalek natively and on Spin, and in WebCrypto in the Worker
-//! ([`crate::crypto::ed25519`]). The signing key is read from the database and kept for five
+//! Signing runs in ed25519-dalek and p256 natively and on Spin, and in WebCrypto in the Worker
+//! ([`crate::crypto::signing`]). The signing key is read from the database and kept for five
 //! minutes per `Auth` (natively, one per thread; the Worker builds its `Auth` per request, so
-//! there a get-session with this plugin on reads the key: one query). Not offered: ES256 and other
-//! key types (`keyPairConfig`), `jwksPath`, remote JWKS and custom `sign`/`definePayload`
-//! callbacks, the JWT cookie-cache strategy.
+//! there a get-session with this plugin on reads the key: one query). Not offered: RSA and other
+//! key types, several at once (`keyPairConfigs`), `jwksPath`, remote JWKS, custom
+//! `sign`/`definePayload` callbacks, and the JWT cookie-cache strategy.
 
 use std::cell::RefCell;
 
@@ -17,12 +18,12 @@ use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Endpoint, Migration, Plugin};
-use crate::config::{Duration, JwtPluginOptions};
+use crate::config::{Duration, JwsAlg, JwtPluginOptions};
 use crate::context::Ctx;
-use crate::crypto::ed25519::{self, KeyPair};
+use crate::crypto::signing::{self, Alg, KeyPair};
 use crate::crypto::{generate_id, symmetric};
 use crate::error::ApiError;
 use crate::routes::{json, Reply};
@@ -70,21 +71,56 @@ async fn all_keys(sql: &dyn Sql) -> Result<Vec<KeyRow>, SqlError> {
         .collect()
 }
 
-/// The public JWK as jose's `exportJWK` writes it.
-#[derive(Serialize, Deserialize)]
-struct PublicJwk {
-    crv: String,
-    x: String,
-    kty: String,
+/// A JWK as jose's `exportJWK` writes one (its member order), public or with `d`.
+fn jwk_json(pair: &KeyPair, private: bool) -> String {
+    let text = |v: &str| Value::String(v.to_owned()).to_string();
+    let d = private
+        .then(|| format!(r#""d":{},"#, text(&pair.d)))
+        .unwrap_or_default();
+    match (pair.alg, &pair.y) {
+        (Alg::ES256, Some(y)) => {
+            let d = d.trim_end_matches(',');
+            let d = if d.is_empty() {
+                String::new()
+            } else {
+                format!(",{d}")
+            };
+            format!(
+                r#"{{"kty":"EC","x":{},"y":{},"crv":"P-256"{d}}}"#,
+                text(&pair.x),
+                text(y)
+            )
+        }
+        _ => format!(
+            r#"{{"crv":"Ed25519",{d}"x":{},"kty":"OKP"}}"#,
+            text(&pair.x)
+        ),
+    }
 }
 
-/// The private JWK as jose's `exportJWK` writes it.
-#[derive(Serialize, Deserialize)]
-struct PrivateJwk {
+/// A stored JWK, either kind.
+#[derive(Deserialize)]
+struct Jwk {
     crv: String,
-    d: String,
+    d: Option<String>,
     x: String,
-    kty: String,
+    y: Option<String>,
+}
+
+impl Jwk {
+    fn pair(self) -> Option<KeyPair> {
+        let alg = match self.crv.as_str() {
+            "Ed25519" => Alg::EdDSA,
+            "P-256" => Alg::ES256,
+            _ => return None,
+        };
+        Some(KeyPair {
+            alg,
+            d: self.d?,
+            x: self.x,
+            y: self.y,
+        })
+    }
 }
 
 /// The signing key last read from the database.
@@ -114,21 +150,19 @@ impl Jwt {
         key.expires_at.is_none_or(|at| at > now)
     }
 
+    /// The configured algorithm.
+    fn alg(&self) -> Alg {
+        match self.options.jwks.key_pair_config.alg {
+            JwsAlg::EdDSA => Alg::EdDSA,
+            JwsAlg::ES256 => Alg::ES256,
+        }
+    }
+
     /// Makes and stores a new key (Better Auth's `createJwk`). One round trip.
     async fn create_key(&self, ctx: &Ctx<'_>) -> Result<KeyRow, ApiError> {
-        let pair = ed25519::generate().await.map_err(ApiError::Internal)?;
-        let public = PublicJwk {
-            crv: "Ed25519".into(),
-            x: pair.x.clone(),
-            kty: "OKP".into(),
-        };
-        let private = serde_json::to_string(&PrivateJwk {
-            crv: "Ed25519".into(),
-            d: pair.d.clone(),
-            x: pair.x.clone(),
-            kty: "OKP".into(),
-        })
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let alg = self.alg();
+        let pair = signing::generate(alg).await.map_err(ApiError::Internal)?;
+        let private = jwk_json(&pair, true);
         let private = if self.options.jwks.disable_private_key_encryption {
             private
         } else {
@@ -136,8 +170,7 @@ impl Jwt {
         };
         let key = KeyRow {
             id: generate_id(),
-            public_key: serde_json::to_string(&public)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            public_key: jwk_json(&pair, false),
             private_key: private,
             created_at: ctx.now,
             expires_at: self
@@ -145,8 +178,8 @@ impl Jwt {
                 .jwks
                 .rotation_interval
                 .map(|s| ctx.now + s as i64 * 1000),
-            alg: Some("EdDSA".into()),
-            crv: Some("Ed25519".into()),
+            alg: Some(alg.name().into()),
+            crv: Some(alg.curve().into()),
         };
         ctx.sql
             .query(Statement::new(
@@ -175,9 +208,10 @@ impl Jwt {
             }
         }
         let keys = all_keys(ctx.sql).await?;
+        let alg = self.alg().name();
         let newest = keys
             .into_iter()
-            .filter(|k| k.alg.as_deref().unwrap_or("EdDSA") == "EdDSA" && self.live(k, ctx.now))
+            .filter(|k| k.alg.as_deref().unwrap_or(alg) == alg && self.live(k, ctx.now))
             .max_by_key(|k| k.created_at);
         let key = match newest {
             Some(key) => key,
@@ -190,14 +224,15 @@ impl Jwt {
                 .ok()
                 .and_then(|sealed| symmetric::decrypt(ctx.secret, &sealed))
         };
-        let jwk: PrivateJwk = private
-            .and_then(|p| serde_json::from_slice(p.as_bytes()).ok())
+        let pair = private
+            .and_then(|p| serde_json::from_slice::<Jwk>(p.as_bytes()).ok())
+            .and_then(Jwk::pair)
             .ok_or_else(|| {
                 ApiError::Internal(
-                    "jwks private key does not decrypt with this secret (or is not Ed25519)".into(),
+                    "jwks private key does not decrypt with this secret (or is not Ed25519 or P-256)"
+                        .into(),
                 )
             })?;
-        let pair = KeyPair { d: jwk.d, x: jwk.x };
         *self.signing_key.borrow_mut() = Some(CachedKey {
             read_at: ctx.now,
             expires_at: key.expires_at,
@@ -253,25 +288,35 @@ impl Jwt {
             keys.push(self.create_key(ctx).await?);
         }
         let grace = self.options.jwks.grace_period as i64 * 1000;
-        let listed: Vec<Value> = keys
+        let listed: Vec<String> = keys
             .into_iter()
             .filter(|k| k.expires_at.is_none_or(|at| at + grace > ctx.now))
             .filter_map(|k| {
-                let public: Map<String, Value> =
-                    serde_json::from_slice(k.public_key.as_bytes()).ok()?;
-                let mut out = Map::new();
-                out.insert("alg".into(), k.alg.unwrap_or_else(|| "EdDSA".into()).into());
-                if let Some(crv) = k.crv {
-                    out.insert("crv".into(), crv.into());
-                }
-                for (name, value) in public {
-                    out.insert(name, value);
-                }
-                out.insert("kid".into(), k.id.into());
-                Some(Value::Object(out))
+                let public: Jwk = serde_json::from_slice(k.public_key.as_bytes()).ok()?;
+                let alg = k.alg.unwrap_or_else(|| self.alg().name().into());
+                let pair = KeyPair {
+                    alg: Alg::from_name(&alg)?,
+                    d: String::new(),
+                    x: public.x,
+                    y: public.y,
+                };
+                // `{alg, crv, ...publicKey, kid}` as Better Auth spreads it: the public JWK's
+                // members in its own order, `crv` kept in second place.
+                let jwk = jwk_json(&pair, false);
+                let members = jwk[1..jwk.len() - 1]
+                    .split(',')
+                    .filter(|m| !m.starts_with(r#""crv""#))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                Some(format!(
+                    r#"{{"alg":{},"crv":{},{members},"kid":{}}}"#,
+                    Value::String(alg),
+                    Value::String(k.crv.unwrap_or(public.crv)),
+                    Value::String(k.id)
+                ))
             })
             .collect();
-        json(&serde_json::json!({ "keys": listed }))
+        Ok(Reply::Json(format!(r#"{{"keys":[{}]}}"#, listed.join(","))))
     }
 }
 
@@ -292,14 +337,15 @@ fn duration_seconds(text: &str) -> Option<i64> {
     Some(number * unit)
 }
 
-/// A compact JWS (RFC 7515) with header `{"alg":"EdDSA","kid":…}`.
+/// A compact JWS (RFC 7515) with header `{"alg":…,"kid":…}`.
 async fn sign(pair: &KeyPair, kid: &str, claims: &str) -> Result<String, ApiError> {
     let header = format!(
-        r#"{{"alg":"EdDSA","kid":{}}}"#,
+        r#"{{"alg":"{}","kid":{}}}"#,
+        pair.alg.name(),
         Value::String(kid.to_owned())
     );
     let signing_input = format!("{}.{}", B64URL.encode(header), B64URL.encode(claims));
-    let signature = ed25519::sign(pair, signing_input.as_bytes())
+    let signature = signing::sign(pair, signing_input.as_bytes())
         .await
         .map_err(ApiError::Internal)?;
     Ok(format!("{signing_input}.{}", B64URL.encode(signature)))
@@ -311,7 +357,7 @@ async fn sign(pair: &KeyPair, kid: &str, claims: &str) -> Result<String, ApiErro
 pub enum JwtError {
     /// Not three base64url parts with JSON header and claims.
     Malformed,
-    /// Not `EdDSA`, or no key in the set with its `kid`.
+    /// Not `EdDSA` or `ES256`, or no key of that kind in the set with its `kid`.
     UnknownKey,
     /// The signature does not verify.
     BadSignature,
@@ -342,20 +388,22 @@ pub async fn verify_jwt(
         serde_json::from_slice(&decode(header)?).map_err(|_| JwtError::Malformed)?;
     let payload: Value =
         serde_json::from_slice(&decode(claims)?).map_err(|_| JwtError::Malformed)?;
-    if header["alg"] != "EdDSA" {
-        return Err(JwtError::UnknownKey);
-    }
+    let alg = header["alg"]
+        .as_str()
+        .and_then(Alg::from_name)
+        .ok_or(JwtError::UnknownKey)?;
     let kid = header["kid"].as_str();
     let key = jwks["keys"]
         .as_array()
         .and_then(|keys| {
             keys.iter()
-                .find(|k| k["kid"].as_str() == kid && k["kty"] == "OKP" && k["crv"] == "Ed25519")
+                .find(|k| k["kid"].as_str() == kid && k["crv"] == alg.curve())
         })
-        .and_then(|k| k["x"].as_str())
         .ok_or(JwtError::UnknownKey)?;
+    let x = key["x"].as_str().ok_or(JwtError::UnknownKey)?;
+    let y = key["y"].as_str();
     let signing_input = &token[..token.len() - signature.len() - 1];
-    if !ed25519::verify(key, signing_input.as_bytes(), &decode(signature)?).await {
+    if !signing::verify(alg, x, y, signing_input.as_bytes(), &decode(signature)?).await {
         return Err(JwtError::BadSignature);
     }
     if payload["exp"]
