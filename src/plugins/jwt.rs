@@ -74,27 +74,22 @@ async fn all_keys(sql: &dyn Sql) -> Result<Vec<KeyRow>, SqlError> {
 /// A JWK as jose's `exportJWK` writes one (its member order), public or with `d`.
 fn jwk_json(pair: &KeyPair, private: bool) -> String {
     let text = |v: &str| Value::String(v.to_owned()).to_string();
-    let d = private
-        .then(|| format!(r#""d":{},"#, text(&pair.d)))
-        .unwrap_or_default();
-    match (pair.alg, &pair.y) {
-        (Alg::ES256, Some(y)) => {
-            let d = d.trim_end_matches(',');
-            let d = if d.is_empty() {
-                String::new()
-            } else {
-                format!(",{d}")
-            };
-            format!(
-                r#"{{"kty":"EC","x":{},"y":{},"crv":"P-256"{d}}}"#,
-                text(&pair.x),
-                text(y)
-            )
-        }
-        _ => format!(
-            r#"{{"crv":"Ed25519",{d}"x":{},"kty":"OKP"}}"#,
-            text(&pair.x)
+    let x = text(&pair.x);
+    let d = if private {
+        text(&pair.d)
+    } else {
+        String::new()
+    };
+    match (pair.alg, &pair.y, private) {
+        (Alg::ES256, Some(y), true) => format!(
+            r#"{{"kty":"EC","x":{x},"y":{},"crv":"P-256","d":{d}}}"#,
+            text(y)
         ),
+        (Alg::ES256, Some(y), false) => {
+            format!(r#"{{"kty":"EC","x":{x},"y":{},"crv":"P-256"}}"#, text(y))
+        }
+        (_, _, true) => format!(r#"{{"crv":"Ed25519","d":{d},"x":{x},"kty":"OKP"}}"#),
+        (_, _, false) => format!(r#"{{"crv":"Ed25519","x":{x},"kty":"OKP"}}"#),
     }
 }
 
