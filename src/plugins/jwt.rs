@@ -7,8 +7,8 @@
 //!
 //! Signing runs in ed25519-dalek and p256 natively and on Spin, and in WebCrypto in the Worker
 //! ([`crate::crypto::signing`]). The signing key is read from the database and kept for five
-//! minutes per `Auth` (natively, one per thread; the Worker builds its `Auth` per request, so
-//! there a get-session with this plugin on reads the key: one query). Not offered: RSA and other
+//! minutes (per `Auth` natively, one per thread; per isolate in the Worker), so a get-session
+//! answered from the cookie cache still makes no query. Not offered: RSA and other
 //! key types, several at once (`keyPairConfigs`), `jwksPath`, remote JWKS, custom
 //! `sign`/`definePayload` callbacks, and the JWT cookie-cache strategy.
 
@@ -119,16 +119,27 @@ impl Jwk {
 }
 
 /// The signing key last read from the database.
+#[derive(Clone)]
 struct CachedKey {
     read_at: Millis,
     expires_at: Option<Millis>,
     kid: String,
     pair: KeyPair,
+    /// The secret it was decrypted with: a cache entry never outlives a secret change.
+    secret: String,
+}
+
+// The Worker builds its `Auth` per request, so the key is kept per isolate instead (one isolate
+// serves one D1 database); elsewhere per `Auth`, as several may share a thread (tests do).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+thread_local! {
+    static ISOLATE_KEY: RefCell<Option<CachedKey>> = const { RefCell::new(None) };
 }
 
 /// The jwt plugin.
 pub struct Jwt {
     options: JwtPluginOptions,
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
     signing_key: RefCell<Option<CachedKey>>,
 }
 
@@ -137,6 +148,7 @@ impl Jwt {
     pub fn new(options: JwtPluginOptions) -> Self {
         Jwt {
             options,
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             signing_key: RefCell::new(None),
         }
     }
@@ -194,12 +206,30 @@ impl Jwt {
     }
 
     /// The current signing key: the newest live EdDSA key, a new one when there is none.
+    fn cached_key(&self) -> Option<CachedKey> {
+        #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+        return ISOLATE_KEY.with(|k| k.borrow().clone());
+        #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+        self.signing_key.borrow().clone()
+    }
+
+    fn keep_key(&self, key: CachedKey) {
+        #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+        ISOLATE_KEY.with(|k| *k.borrow_mut() = Some(key));
+        #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+        {
+            *self.signing_key.borrow_mut() = Some(key);
+        }
+    }
+
     async fn signing_key(&self, ctx: &Ctx<'_>) -> Result<(String, KeyPair), ApiError> {
-        if let Some(cached) = self.signing_key.borrow().as_ref() {
+        if let Some(cached) = self.cached_key() {
             if ctx.now - cached.read_at < KEY_CACHE_MS
                 && cached.expires_at.is_none_or(|at| at > ctx.now)
+                && cached.secret == ctx.secret
+                && cached.pair.alg == self.alg()
             {
-                return Ok((cached.kid.clone(), cached.pair.clone()));
+                return Ok((cached.kid, cached.pair));
             }
         }
         let keys = all_keys(ctx.sql).await?;
@@ -228,11 +258,12 @@ impl Jwt {
                         .into(),
                 )
             })?;
-        *self.signing_key.borrow_mut() = Some(CachedKey {
+        self.keep_key(CachedKey {
             read_at: ctx.now,
             expires_at: key.expires_at,
             kid: key.id.clone(),
             pair: pair.clone(),
+            secret: ctx.secret.to_owned(),
         });
         Ok((key.id, pair))
     }
