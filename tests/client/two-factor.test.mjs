@@ -113,6 +113,23 @@ describe('two-factor (twoFactorClient)', () => {
     assert.equal(sixth.error.code, 'TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE');
   });
 
+  test('ten failed codes lock the second factor: even the right code is refused (429)', async () => {
+    const { email, uri } = await enrolled('2fa');
+    for (let round = 0; round < 2; round += 1) {
+      const c = twoFactorUser();
+      await c.client.signIn.email({ email, password: PASSWORD });
+      for (let i = 0; i < 5; i += 1) {
+        const r = await c.client.twoFactor.verifyTotp({ code: wrongCode(uri) });
+        assert.equal(r.error.code, 'INVALID_CODE', `round ${round + 1}, attempt ${i + 1}`);
+      }
+    }
+    const c = twoFactorUser();
+    await c.client.signIn.email({ email, password: PASSWORD });
+    const locked = await c.client.twoFactor.verifyTotp({ code: totp(uri) });
+    assert.equal(locked.error.status, 429);
+    assert.equal(locked.error.code, 'ACCOUNT_TEMPORARILY_LOCKED');
+  });
+
   test('a trusted device skips the challenge next time, and its cookie is rotated', async () => {
     const { email, uri } = await enrolled('2fa');
     const c = twoFactorUser();
