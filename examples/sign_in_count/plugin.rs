@@ -9,10 +9,9 @@
 //! Register it with `Auth::new(config, secret, host)?.with_plugin(SignInCount)` and apply
 //! `auth.migrations()` (on D1, copy the migration into `migrations/`).
 
-use async_trait::async_trait;
 use portcullis::context::Ctx;
 use portcullis::http::rate_limit::Rule;
-use portcullis::plugins::{Endpoint, Migration, Plugin};
+use portcullis::plugins::{async_trait, Endpoint, Migration, Plugin};
 use portcullis::routes::{json, Reply};
 use portcullis::session::{self, Read};
 use portcullis::store::users::{FieldKind, UserField};

@@ -22,7 +22,9 @@
 //! Built-ins live in this module, one file each, and use nothing a plugin outside the crate could
 //! not: `Ctx`, `session`, `store`, `routes::{json, send_mail}` and `ApiError` are public.
 
-use async_trait::async_trait;
+/// The attribute [`Plugin`] implementations carry: `#[portcullis::plugins::async_trait(?Send)]`
+/// (re-exported so a plugin crate needs no `async-trait` dependency of its own).
+pub use async_trait::async_trait;
 use http::Method;
 use serde_json::Value;
 

@@ -103,8 +103,9 @@ pub fn select_columns(schema: &[UserField]) -> String {
 }
 
 impl User {
-    /// Reads the columns of [`select_columns`].
-    pub(crate) fn from_cols(cols: &mut Cols, schema: &[UserField]) -> Result<User, SqlError> {
+    /// Reads the columns of [`select_columns`] (a plugin joining `user` to its own table reads
+    /// the user part this way).
+    pub fn from_cols(cols: &mut Cols, schema: &[UserField]) -> Result<User, SqlError> {
         let mut user = User {
             id: cols.text()?,
             name: cols.text()?,
@@ -161,7 +162,7 @@ impl User {
     }
 
     /// Writes the core fields as in the cookie cache order (`id` first), then the plugin fields.
-    pub(crate) fn serialize_cached<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize_cached<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut out = s.serialize_map(Some(7 + self.fields.len()))?;
         out.serialize_entry("id", &self.id)?;
         out.serialize_entry("createdAt", &crate::time::to_iso(self.created_at))?;
