@@ -1322,3 +1322,65 @@ fn es256_keys_sign_and_are_listed_as_jose_writes_them() {
     )
     .is_err());
 }
+
+#[test]
+fn email_otp_can_mail_a_verification_code_after_sign_up() {
+    let server = InProcess::new(Some(
+        r#"{"plugins":{"emailOTP":{"sendVerificationOnSignUp":true}}}"#,
+    ));
+    let up = server.sign_up("new@example.com");
+    assert_eq!(up.status, 200);
+    let otp = server.mail.last("new@example.com").token;
+    let verified = server.post_json(
+        "/email-otp/verify-email",
+        Some(&up.cookie_header()),
+        &json!({"email": "new@example.com", "otp": otp}).to_string(),
+    );
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    assert_eq!(verified.json()["user"]["emailVerified"], true);
+    assert_eq!(verified.json()["token"], serde_json::Value::Null);
+}
+
+#[test]
+fn an_immutable_username_cannot_change_once_set() {
+    let server = InProcess::new(Some(
+        r#"{"plugins":{"username":{"immutableUsername":true}}}"#,
+    ));
+    let up = server.post_json(
+        "/sign-up/email",
+        None,
+        r#"{"name":"I","email":"imm@example.com","password":"password123","username":"first"}"#,
+    );
+    let cookies = up.cookie_header();
+    let same = server.post_json("/update-user", Some(&cookies), r#"{"username":"FIRST"}"#);
+    assert_eq!(same.status, 200, "{}", same.body);
+    let other = server.post_json("/update-user", Some(&cookies), r#"{"username":"second"}"#);
+    assert_eq!(other.status, 400);
+    assert_eq!(
+        other.json(),
+        json!({"code": "USERNAME_IS_IMMUTABLE", "message": "Username cannot be updated"})
+    );
+}
+
+#[test]
+fn a_magic_link_for_an_unknown_address_with_sign_up_off_redirects_with_an_error() {
+    let server = InProcess::new(Some(r#"{"plugins":{"magicLink":{"disableSignUp":true}}}"#));
+    server.post_json(
+        "/sign-in/magic-link",
+        None,
+        r#"{"email":"stranger@example.com","callbackURL":"/app"}"#,
+    );
+    let token = server.mail.last("stranger@example.com").token;
+    let r = server.get(
+        &format!("/magic-link/verify?token={token}&callbackURL=%2Fapp"),
+        None,
+    );
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header("location"),
+        Some("http://127.0.0.1:3100/app?error=new_user_signup_disabled")
+    );
+    assert!(server
+        .sql_rows(r#"SELECT 1 FROM "user""#, vec![])
+        .is_empty());
+}
