@@ -1384,3 +1384,19 @@ fn a_magic_link_for_an_unknown_address_with_sign_up_off_redirects_with_an_error(
         .sql_rows(r#"SELECT 1 FROM "user""#, vec![])
         .is_empty());
 }
+
+#[test]
+fn a_two_factor_challenge_expires_after_ten_minutes() {
+    let server = InProcess::new(Some(TWO_FACTOR));
+    let (uri, _) = enrol(&server, "late2fa@example.com");
+    let cookie = password_sign_in(&server, "late2fa@example.com", None).cookie_header();
+    server.clock.advance_seconds(601);
+    let code = totp_now(&uri, server.clock.0.get());
+    let late = server.post_json(
+        "/two-factor/verify-totp",
+        Some(&cookie),
+        &json!({ "code": code }).to_string(),
+    );
+    assert_eq!(late.status, 401);
+    assert_eq!(late.json()["code"], "INVALID_TWO_FACTOR_COOKIE");
+}

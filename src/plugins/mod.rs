@@ -162,6 +162,8 @@ pub trait Plugin {
 pub struct Plugins {
     list: Vec<Box<dyn Plugin>>,
     user_fields: Vec<UserField>,
+    /// Every plugin endpoint with the index of its plugin, collected once at registration.
+    routes: Vec<(Endpoint, usize)>,
 }
 
 impl Plugins {
@@ -194,6 +196,9 @@ impl Plugins {
     /// Registers a plugin after the others.
     pub fn add(&mut self, plugin: Box<dyn Plugin>) {
         self.user_fields.extend(plugin.user_fields());
+        let index = self.list.len();
+        self.routes
+            .extend(plugin.endpoints().into_iter().map(|e| (e, index)));
         self.list.push(plugin);
     }
 
@@ -214,12 +219,10 @@ impl Plugins {
 
     /// The plugin answering `method path`, with that endpoint, if one does.
     pub fn find(&self, method: &Method, path: &str) -> Option<(&dyn Plugin, Endpoint)> {
-        self.iter().find_map(|p| {
-            p.endpoints()
-                .into_iter()
-                .find(|e| e.path == path && e.method == *method)
-                .map(|e| (p, e))
-        })
+        self.routes
+            .iter()
+            .find(|(e, _)| e.path == path && e.method == *method)
+            .map(|(e, i)| (self.list[*i].as_ref(), e.clone()))
     }
 }
 

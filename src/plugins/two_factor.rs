@@ -259,8 +259,10 @@ impl TwoFactor {
             .signed_cookie(&name)
             .map(str::to_owned)
             .ok_or(INVALID_TWO_FACTOR_COOKIE)?;
+        // An expired challenge is as good as none (Better Auth's consume refuses it).
         let challenge = verifications::find(ctx.sql, &identifier)
             .await?
+            .filter(|c| c.expires_at > ctx.now)
             .ok_or(INVALID_TWO_FACTOR_COOKIE)?;
         let user = users::find_by_id(ctx.sql, ctx.user_fields, &challenge.value)
             .await?
@@ -279,8 +281,11 @@ impl TwoFactor {
         let Some(row) = verifications::consume_by_identifier(ctx.sql, &counter).await? else {
             return Err(INVALID_TWO_FACTOR_COOKIE);
         };
+        if row.expires_at <= ctx.now {
+            return Err(INVALID_TWO_FACTOR_COOKIE);
+        }
         let attempts = row.value.parse::<u32>().unwrap_or(CHALLENGE_ATTEMPTS);
-        if attempts >= CHALLENGE_ATTEMPTS || row.expires_at < ctx.now {
+        if attempts >= CHALLENGE_ATTEMPTS {
             verifications::consume_by_identifier(ctx.sql, identifier).await?;
             let name = Self::cookie(ctx, "two_factor");
             ctx.expire_cookie(&name);
@@ -402,7 +407,7 @@ impl TwoFactor {
         };
         let name = Self::cookie(ctx, "two_factor");
         let consumed = verifications::consume_by_identifier(ctx.sql, &identifier).await?;
-        if consumed.is_none_or(|c| c.value != user.id) {
+        if consumed.is_none_or(|c| c.value != user.id || c.expires_at <= ctx.now) {
             ctx.expire_cookie(&name);
             return Err(INVALID_TWO_FACTOR_COOKIE);
         }
