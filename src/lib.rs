@@ -14,7 +14,12 @@
 //! `gate.pagesPath` get the built-in sign-in pages, and every other path outside the API is
 //! served from the site only to signed-in users.
 //!
-//! What it does not do (yet): social sign-in and plugins; see the README for the list.
+//! Plugins ([`plugins`]) extend it with endpoints, hooks around any endpoint, columns on `user`,
+//! migrations and rate-limit rules; the built-in ones (two-factor, username, magic link, email
+//! OTP, bearer, JWT) are written against that same API and turned on in the configuration, and
+//! [`Auth::with_plugin`] adds your own.
+//!
+//! What it does not do (yet): social sign-in; see the README for the list.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
