@@ -1400,3 +1400,26 @@ fn a_two_factor_challenge_expires_after_ten_minutes() {
     assert_eq!(late.status, 401);
     assert_eq!(late.json()["code"], "INVALID_TWO_FACTOR_COOKIE");
 }
+
+#[test]
+fn a_display_username_alone_becomes_the_username_and_callbacks_are_echoed() {
+    let server = InProcess::new(Some(USERNAME));
+    let up = server.post_json(
+        "/sign-up/email",
+        None,
+        r#"{"name":"V","email":"v@example.com","password":"password123","displayUsername":"Vera.V"}"#,
+    );
+    assert_eq!(up.status, 200, "{}", up.body);
+    assert_eq!(up.json()["user"]["username"], "vera.v");
+    assert_eq!(up.json()["user"]["displayUsername"], "Vera.V");
+    let signed_in = server.post_json(
+        "/sign-in/username",
+        None,
+        r#"{"username":"vera.v","password":"password123","callbackURL":"/home"}"#,
+    );
+    let body = signed_in.json();
+    assert_eq!(keys(&body), ["redirect", "token", "url", "user"]);
+    assert_eq!(body["redirect"], true);
+    assert_eq!(body["url"], "/home");
+    assert_eq!(signed_in.header("location"), Some("/home"));
+}
