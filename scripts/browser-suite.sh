@@ -13,7 +13,10 @@
 # Environment:
 #   PORT                        port for wrangler dev (default 8790; the client suites use 8787)
 #   PORTCULLIS_CONFIG           JSON options for the Worker (default: the gate on, everything
-#                               protected but /public/**)
+#                               protected but /public/**, and a GitHub provider at the fake
+#                               identity provider, tests/client/fake-idp.mjs, started here;
+#                               @FAKE_IDP_URL@ is replaced by its URL)
+#   FAKE_IDP_PORT               port of the fake identity provider (default: any free port)
 #   READY_TIMEOUT               seconds to wait for GET /api/auth/ok (default 180)
 #   SKIP_BUILD=1                use the existing build/worker (do not run scripts/build-worker.sh)
 #   PORTCULLIS_WORKER_PREBUILT  honoured by scripts/build-worker.sh: skip when build/worker exists
@@ -39,10 +42,13 @@ export ARTIFACTS_DIR="${ARTIFACTS_DIR:-$ROOT/tests/browser/artifacts}"
 STATE="$(mktemp -d "${TMPDIR:-/tmp}/portcullis-browser.XXXXXX")"
 LOG="$STATE/server.log"
 SERVER_PID=""
+IDP_PID=""
+IDP_URL=""
 
 # shellcheck disable=SC2317 # called through on_exit (scripts/lib.sh)
 cleanup() {
   stop_group "$SERVER_PID"
+  stop_group "$IDP_PID"
   if [[ $1 -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then
     show_tail "$LOG" 200 "----- wrangler log ($LOG, last 200 lines) -----" "----- end of wrangler log -----"
   fi
@@ -80,9 +86,15 @@ if http_answers "$BASE_URL/api/auth/ok"; then
   exit 1
 fi
 
+# The fake identity provider (tests/client/fake-idp.mjs) for the social sign-on button.
+start_helper IDP_PID IDP_URL "the fake identity provider (tests/client/fake-idp.mjs)" "$STATE/fake-idp.out" \
+  node "$ROOT/tests/client/fake-idp.mjs" "${FAKE_IDP_PORT:-0}"
+say "fake identity provider on $IDP_URL"
+
 if [[ -z "${PORTCULLIS_CONFIG+set}" ]]; then
-  PORTCULLIS_CONFIG='{"gate":{"enabled":true,"protect":["/**"],"public":["/public/**"],"userIdHeader":"x-portcullis-user-id","pagesPath":"/_auth"}}'
+  PORTCULLIS_CONFIG='{"gate":{"enabled":true,"protect":["/**"],"public":["/public/**"],"userIdHeader":"x-portcullis-user-id","pagesPath":"/_auth"},"socialProviders":{"github":{"clientId":"github-client","clientSecret":"secret-github-client","authorizationEndpoint":"@FAKE_IDP_URL@/authorize","tokenEndpoint":"@FAKE_IDP_URL@/token","userInfoEndpoint":"@FAKE_IDP_URL@/user"}}}'
 fi
+PORTCULLIS_CONFIG=${PORTCULLIS_CONFIG//@FAKE_IDP_URL@/$IDP_URL}
 
 worker_prepare "$STATE"
 

@@ -9,14 +9,20 @@
 # line to $STATE/mail.log); the server's webhook mailer posts to it and the tests read that file (env
 # MAIL_LOG, tests/client/mail.mjs).
 #
+# Social sign-on: tests/client/fake-idp.mjs (a fake OAuth/OIDC provider on 127.0.0.1) is started too; the
+# default configuration points github, google, discord, apple, railway and a generic OIDC provider ("acme")
+# at it, and the tests get its URL as FAKE_IDP_URL when the configuration uses it (@FAKE_IDP_URL@ in
+# PORTCULLIS_CONFIG is replaced by it); social.test.mjs skips itself otherwise.
+#
 # Environment:
 #   PORT                  port to serve on (the server's baseURL is http://127.0.0.1:$PORT)
 #   PORTCULLIS_CONFIG     JSON options passed to the server. Unset: change-email and delete-user enabled,
-#                         the plugins of the reference deployment on, mail to the sink:
+#                         the built-in plugins on, mail to the sink:
 #                           {"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},
 #                            "plugins":{"twoFactor":{},"username":{},"magicLink":{},"emailOTP":{},"jwt":{},"bearer":{}},
 #                            "email":{"provider":"webhook","webhookUrl":"<sink URL>"}}
-#                         Set (even empty): used as given, with @MAIL_SINK_URL@ replaced by the sink's URL.
+#                           plus socialProviders at the fake identity provider (see above).
+#                         Set (even empty): used as given, with @MAIL_SINK_URL@ and @FAKE_IDP_URL@ replaced.
 #   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
 #   READY_TIMEOUT         seconds to wait for GET /api/auth/ok (default 60 native, 180 worker)
 #   SKIP_BUILD=1          use the existing build (target/release/portcullis or build/worker)
@@ -51,12 +57,15 @@ STATE="$(mktemp -d "${TMPDIR:-/tmp}/portcullis-suite.XXXXXX")"
 LOG="$STATE/server.log"
 SERVER_PID=""
 SINK_PID=""
+IDP_PID=""
+IDP_URL=""
 MAIL_LOG="$STATE/mail.log"
 
 # shellcheck disable=SC2317 # called through on_exit (scripts/lib.sh)
 cleanup() {
   stop_group "$SERVER_PID"
   stop_group "$SINK_PID"
+  stop_group "$IDP_PID"
   if [[ $1 -ne 0 || -n "${KEEP_SERVER_LOG:-}" ]]; then
     show_tail "$LOG" 200 "----- server log ($LOG, last 200 lines) -----" "----- end of server log -----"
     show_tail "$MAIL_LOG" 50 "----- captured mail ($MAIL_LOG, last 50 lines) -----"
@@ -72,28 +81,41 @@ fi
 
 npm_ci_when_missing tests/client node_modules
 
-# The mail sink, in its own process group too; it prints its URL once it listens.
 : >"$MAIL_LOG"
-start_in_group SINK_PID "$STATE/mail-sink.out" \
+start_helper SINK_PID SINK_URL "the mail sink (tests/client/mail-sink.mjs)" "$STATE/mail-sink.out" \
   env -u PORT MAIL_LOG="$MAIL_LOG" node "$ROOT/tests/client/mail-sink.mjs" "$MAIL_LOG"
-SINK_URL=""
-for _ in $(seq 1 100); do
-  SINK_URL=$(grep -o -m1 'http://[^[:space:]"]*' "$STATE/mail-sink.out" 2>/dev/null || true)
-  [[ -n "$SINK_URL" ]] && break
-  if ! kill -0 "$SINK_PID" 2>/dev/null; then
-    cat "$STATE/mail-sink.out" >&2
-    say "the mail sink (tests/client/mail-sink.mjs) exited during start-up"
-    exit 1
-  fi
-  sleep 0.1
-done
-[[ -n "$SINK_URL" ]] || { cat "$STATE/mail-sink.out" >&2; say "the mail sink printed no URL within 10 s"; exit 1; }
 say "mail sink on $SINK_URL (writing $MAIL_LOG)"
+start_helper IDP_PID IDP_URL "the fake identity provider (tests/client/fake-idp.mjs)" "$STATE/fake-idp.out" \
+  node "$ROOT/tests/client/fake-idp.mjs" "${FAKE_IDP_PORT:-0}"
+say "fake identity provider on $IDP_URL"
 
 if [[ -z "${PORTCULLIS_CONFIG+set}" ]]; then
-  PORTCULLIS_CONFIG='{"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},"plugins":{"twoFactor":{},"username":{},"magicLink":{},"emailOTP":{},"jwt":{},"bearer":{}},"email":{"provider":"webhook","webhookUrl":"@MAIL_SINK_URL@"}}'
+  # Social providers point at the fake identity provider (endpoint overrides: README, configuration).
+  PORTCULLIS_CONFIG=$(node -e '
+    const idp = "@FAKE_IDP_URL@";
+    const p = (id, extra) => ({ clientId: `${id}-client`, clientSecret: `secret-${id}-client`,
+      authorizationEndpoint: `${idp}/authorize`, tokenEndpoint: `${idp}/token`, ...extra });
+    console.log(JSON.stringify({
+      user: { changeEmail: { enabled: true }, deleteUser: { enabled: true } },
+      email: { provider: "webhook", webhookUrl: "@MAIL_SINK_URL@" },
+      socialProviders: {
+        github: p("github", { userInfoEndpoint: `${idp}/user` }),
+        google: p("google", { jwksEndpoint: `${idp}/jwks`, issuer: idp }),
+        discord: p("discord", { userInfoEndpoint: `${idp}/users/@me` }),
+        apple: p("apple", { jwksEndpoint: `${idp}/jwks`, issuer: idp, appBundleIdentifier: "com.example.app" }),
+        railway: p("railway", { userInfoEndpoint: `${idp}/userinfo` }),
+        acme: { clientId: "acme-client", clientSecret: "secret-acme-client",
+          discoveryUrl: `${idp}/.well-known/openid-configuration` },
+      },
+      account: { accountLinking: { trustedProviders: ["google"] } },
+      plugins: { twoFactor: {}, username: {}, magicLink: {}, emailOTP: {}, jwt: {}, bearer: {} },
+    }));')
 fi
 PORTCULLIS_CONFIG=${PORTCULLIS_CONFIG//@MAIL_SINK_URL@/$SINK_URL}
+PORTCULLIS_CONFIG=${PORTCULLIS_CONFIG//@FAKE_IDP_URL@/$IDP_URL}
+# social.test.mjs runs only when the configuration points providers at the fake provider.
+TESTS_IDP_URL=""
+[[ "$PORTCULLIS_CONFIG" == *"$IDP_URL"* ]] && TESTS_IDP_URL="$IDP_URL"
 # What account.test.mjs should expect of /delete-user under this configuration.
 if [[ -z "${DELETE_USER:-}" ]]; then
   DELETE_USER=$(node -e '
@@ -142,7 +164,7 @@ if [[ $# -eq 0 ]]; then
 fi
 start_ms=$(date +%s%3N)
 set +e
-(cd tests/client && AUTH_BASE_URL="$BASE_URL" MAIL_LOG="$MAIL_LOG" PORTCULLIS=1 DELETE_USER="$DELETE_USER" \
+(cd tests/client && AUTH_BASE_URL="$BASE_URL" MAIL_LOG="$MAIL_LOG" FAKE_IDP_URL="$TESTS_IDP_URL" PORTCULLIS=1 DELETE_USER="$DELETE_USER" \
   node --test "$@")
 status=$?
 set -e

@@ -76,7 +76,7 @@ start_in_group BA_PID "$WORK/better-auth.log" \
   env -C "$REF" BA_DB="$DB" PORT="$BA_PORT" BA_MAIL_LOG="$WORK/ba-mail.log" node server.mjs
 start_in_group PC_PID "$WORK/portcullis.log" \
   env -C "$WORK" DATABASE_URL="$DB" PORT="$PC_PORT" BETTER_AUTH_SECRET="$SECRET" \
-  PORTCULLIS_CONFIG='{"password":{"algorithm":"scrypt"},"plugins":{"twoFactor":{},"username":{}}}' "$PORTCULLIS"
+  PORTCULLIS_CONFIG='{"password":{"algorithm":"scrypt"},"socialProviders":{"github":{"clientId":"x","clientSecret":"y"},"google":{"clientId":"x","clientSecret":"y"}},"plugins":{"twoFactor":{},"username":{}}}' "$PORTCULLIS"
 
 wait_ok() { # wait_ok <name> <pid> <base url>
   local url=$3/api/auth/ok

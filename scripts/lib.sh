@@ -83,6 +83,30 @@ start_in_group() {
   set +m
 }
 
+# start_helper <pid variable> <url variable> <name> <output file> <command...>: starts a test helper
+# (mail sink, fake identity provider) through start_in_group and waits up to 10 s for the first
+# http:// URL it prints once it listens; exits the script when it dies or prints none.
+start_helper() {
+  local -n pid_ref=$1 url_ref=$2
+  local pid_var=$1 name=$3 out=$4
+  shift 4
+  start_in_group "$pid_var" "$out" "$@"
+  url_ref=""
+  for _ in $(seq 1 100); do
+    url_ref=$(grep -o -m1 'http://[^[:space:]"]*' "$out" 2>/dev/null || true)
+    [[ -n "$url_ref" ]] && return 0
+    if ! kill -0 "$pid_ref" 2>/dev/null; then
+      cat "$out" >&2
+      say "$name exited during start-up"
+      exit 1
+    fi
+    sleep 0.1
+  done
+  cat "$out" >&2
+  say "$name printed no URL within 10 s"
+  exit 1
+}
+
 # stop_group <pid>: stop a process group started by start_in_group: TERM to the whole group, up
 # to 5 s for it to go, then KILL to whatever is left, and reap the leader. No-op for an empty
 # <pid> or a group that is already gone.

@@ -48,6 +48,10 @@ pub struct Config {
     /// Built-in plugins to enable, by Better Auth's names, each with its options
     /// (`{"username": {"minUsernameLength": 3}, "bearer": {}}`). Absent means off.
     pub plugins: PluginOptions,
+    /// `socialProviders`: provider id → options (see [`crate::social::ProviderOptions`]).
+    pub social_providers: std::collections::BTreeMap<String, crate::social::ProviderOptions>,
+    /// `account` (linking rules, token storage).
+    pub account: crate::social::AccountOptions,
 }
 
 impl Default for Config {
@@ -67,6 +71,8 @@ impl Default for Config {
             email: EmailDelivery::default(),
             gate: GateOptions::default(),
             plugins: PluginOptions::default(),
+            social_providers: Default::default(),
+            account: Default::default(),
         }
     }
 }

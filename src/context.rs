@@ -91,6 +91,10 @@ pub struct Ctx<'a> {
     pub mailer: &'a dyn crate::mail::Mailer,
     /// Outbound HTTP.
     pub http: &'a dyn crate::net::HttpClient,
+    /// The configured social providers and their caches.
+    pub social: &'a crate::social::Social,
+    /// JWS signature checks (id tokens).
+    pub jws: &'a dyn crate::crypto::jws::JwsVerifier,
     /// Where failures are logged.
     pub log: fn(&str),
     /// The clock, read once for the request.

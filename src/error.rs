@@ -22,6 +22,9 @@ pub enum ApiError {
     InvalidJson,
     /// 415 `UNSUPPORTED_MEDIA_TYPE` for a content type other than JSON or a form.
     UnsupportedMediaType(String),
+    /// A Better Auth error code with a message that names something (`Provider x is not
+    /// supported.`).
+    CodedText(StatusCode, &'static str, String),
     /// A message without a code, as Better Auth sends a few (`No fields to update`).
     Uncoded(StatusCode, Cow<'static, str>),
     /// 404 with an empty body and no content type: unknown route or wrong method.
@@ -65,13 +68,23 @@ codes! {
     BODY_MUST_BE_AN_OBJECT = BAD_REQUEST, "BODY_MUST_BE_AN_OBJECT", "Body must be an object";
     SIGN_UP_DISABLED = BAD_REQUEST, "EMAIL_PASSWORD_SIGN_UP_DISABLED", "Email and password sign up is not enabled";
     EMAIL_PASSWORD_DISABLED = BAD_REQUEST, "EMAIL_PASSWORD_DISABLED", "Email and password is not enabled";
+    PROVIDER_NOT_FOUND = NOT_FOUND, "PROVIDER_NOT_FOUND", "Provider not found";
+    ID_TOKEN_NOT_SUPPORTED = NOT_FOUND, "ID_TOKEN_NOT_SUPPORTED", "id_token not supported";
+    INVALID_TOKEN = UNAUTHORIZED, "INVALID_TOKEN", "Invalid token";
+    FAILED_TO_GET_USER_INFO = UNAUTHORIZED, "FAILED_TO_GET_USER_INFO", "Failed to get user info";
+    USER_EMAIL_NOT_FOUND = UNAUTHORIZED, "USER_EMAIL_NOT_FOUND", "User email not found";
+    FAILED_TO_UNLINK_LAST_ACCOUNT = BAD_REQUEST, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account";
+    ACCOUNT_NOT_FOUND = BAD_REQUEST, "ACCOUNT_NOT_FOUND", "Account not found";
+    SOCIAL_ACCOUNT_ALREADY_LINKED = CONFLICT, "SOCIAL_ACCOUNT_ALREADY_LINKED", "Social account already linked";
 }
 
 impl ApiError {
     /// The HTTP status of this answer.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Coded(status, ..) | ApiError::Uncoded(status, _) => *status,
+            ApiError::Coded(status, ..)
+            | ApiError::CodedText(status, ..)
+            | ApiError::Uncoded(status, _) => *status,
             ApiError::Validation(_) | ApiError::InvalidJson => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound | ApiError::NotFoundJson => StatusCode::NOT_FOUND,
@@ -82,7 +95,7 @@ impl ApiError {
     /// The `code` field, when Better Auth sends one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            ApiError::Coded(_, code, _) => Some(code),
+            ApiError::Coded(_, code, _) | ApiError::CodedText(_, code, _) => Some(code),
             ApiError::Validation(_) => Some("VALIDATION_ERROR"),
             ApiError::InvalidJson => Some("BAD_REQUEST"),
             ApiError::UnsupportedMediaType(_) => Some("UNSUPPORTED_MEDIA_TYPE"),
@@ -95,6 +108,7 @@ impl ApiError {
     pub fn body(&self) -> Option<String> {
         let message = match self {
             ApiError::Coded(_, _, message) => (*message).to_owned(),
+            ApiError::CodedText(_, _, message) => message.clone(),
             ApiError::Uncoded(_, message) => message.to_string(),
             ApiError::Validation(text) => text.clone(),
             ApiError::InvalidJson => "Invalid JSON in request body".to_owned(),

@@ -344,8 +344,7 @@ a{color:var(--pc-accent)}\
 .notice{padding:.75rem 1rem;border:1px solid #15803d;border-radius:var(--pc-radius);background:#f0fdf4;color:#14532d}\
 .links{display:grid;gap:.35rem;font-size:.95rem}\
 .social{display:grid;gap:.5rem;margin:0 0 1rem}\
-.social form{margin:0}\
-.social button{width:100%;background:transparent;color:inherit;border-color:currentColor}\
+.social a{display:block;text-align:center;font-weight:600;padding:.6rem 1rem;border:1px solid currentColor;border-radius:var(--pc-radius);color:inherit;text-decoration:none}\
 code{font-size:.95em}";
 
 fn stylesheet(theme: &GateTheme) -> String {

@@ -14,12 +14,14 @@
 //! `gate.pagesPath` get the built-in sign-in pages, and every other path outside the API is
 //! served from the site only to signed-in users.
 //!
+//! Social sign-on ([`social`]): OAuth 2.0 / OpenID Connect providers as data, id-token sign-in.
+//!
 //! Plugins ([`plugins`]) extend it with endpoints, hooks around any endpoint, columns on `user`,
 //! migrations and rate-limit rules; the built-in ones (two-factor, username, magic link, email
 //! OTP, bearer, JWT) are written against that same API and turned on in the configuration, and
 //! [`Auth::with_plugin`] adds your own.
 //!
-//! What it does not do (yet): social sign-in; see the README for the list.
+//! What it does not do (yet): see the README for the list.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -39,6 +41,7 @@ pub mod net;
 pub mod plugins;
 pub mod routes;
 pub mod session;
+pub mod social;
 pub mod store;
 pub mod time;
 pub mod urls;
@@ -66,8 +69,10 @@ pub struct Host {
     pub clock: Box<dyn Clock>,
     /// Password hashing (inline, or on a thread pool natively).
     pub hasher: Box<dyn PasswordHasher>,
-    /// Outbound HTTP (mail APIs, webhooks).
+    /// Outbound HTTP (mail APIs, webhooks, OAuth providers).
     pub http: Box<dyn net::HttpClient>,
+    /// JWS signature checks (id tokens): WebCrypto on Workers, Rust crates elsewhere.
+    pub jws: Box<dyn crypto::jws::JwsVerifier>,
     /// Where the static-site gate fetches the site (`gate.origin` through outbound HTTP, or the
     /// Worker's `ASSETS` binding). `None` without a gate; with one, gated requests answer 500.
     pub upstream: Option<Box<dyn net::Upstream>>,
@@ -91,6 +96,7 @@ pub struct Auth {
     rate_limiter: http::rate_limit::Limiter,
     gate: Option<gate::Gate>,
     plugins: plugins::Plugins,
+    social: social::Social,
 }
 
 /// Secrets shorter than this are refused: Better Auth asks for at least 32 characters.
@@ -122,8 +128,10 @@ impl Auth {
         } else {
             None
         };
+        let social = social::Social::new(&config.social_providers, &config.account)?;
         Ok(Auth {
             gate,
+            social,
             cookies: AuthCookies::new(&config),
             trusted: TrustedOrigins(trusted),
             base_origin,
@@ -285,6 +293,8 @@ impl Auth {
             hasher: self.host.hasher.as_ref(),
             mailer: self.host.mailer.as_ref(),
             http: self.host.http.as_ref(),
+            social: &self.social,
+            jws: self.host.jws.as_ref(),
             log: self.host.log,
             now: self.host.clock.now_ms(),
             headers,

@@ -154,9 +154,50 @@ pub fn wildcard_match(pattern: &str, text: &str, question_mark: bool) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
+/// Sets `params` in a URL's query (replacing same-named ones), keeping its fragment last.
+pub fn append_query(url: &str, params: &[(&str, &str)]) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let (path, query) = before_fragment
+        .split_once('?')
+        .unwrap_or((before_fragment, ""));
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| !params.iter().any(|(p, _)| p == k))
+        .collect();
+    pairs.extend(
+        params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let mut out = format!("{path}?{query}");
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_parameters_are_set_as_url_search_params_does() {
+        assert_eq!(
+            append_query("http://x.test/reset", &[("token", "abc")]),
+            "http://x.test/reset?token=abc"
+        );
+        assert_eq!(
+            append_query("/v?a=1&token=old#top", &[("token", "n w")]),
+            "/v?a=1&token=n+w#top"
+        );
+    }
 
     #[test]
     fn origin_is_normalised_like_the_url_standard() {

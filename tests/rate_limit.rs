@@ -480,6 +480,7 @@ fn auth_with_kv(config: &str, kv: Option<MapKv>, clock: TestClock) -> Result<Aut
         clock: Box::new(clock),
         hasher: Box::new(InlineHasher(config.password.algorithm)),
         http: Box::new(portcullis::net::NoHttp),
+        jws: Box::new(portcullis::crypto::jws::rust::RustJws),
         upstream: None,
         mailer: Box::new(portcullis::mail::NoMailer),
         rate_limit_memory: Default::default(),

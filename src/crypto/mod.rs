@@ -8,6 +8,9 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod apple;
+pub mod jws;
 pub mod jwt;
 pub mod password;
 pub mod signing;

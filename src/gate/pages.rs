@@ -178,25 +178,67 @@ fn hidden(name: &str, value: &str) -> String {
     )
 }
 
-/// One form button per configured social provider (`(id, display name)`). Social sign-on is
-/// not built yet, so the list is empty and nothing is rendered; the slot is where the buttons
-/// will go.
-fn social_buttons(site: &Site, providers: &[(&str, &str)], callback: &str) -> String {
+/// One link per configured social provider (`socialProviders`), to `<pagesPath>/social/<id>`,
+/// which starts the provider's flow. Links rather than forms: the pages' CSP allows forms to
+/// post only to this site, and Chrome applies `form-action` to the redirect to the provider too.
+fn social_buttons(site: &Site, callback: &str) -> String {
+    let providers = &site.config.social_providers;
     if providers.is_empty() {
         return String::new();
     }
     let mut out = String::from("<div class=\"social\">\n");
-    for (id, name) in providers {
+    for (id, options) in providers {
+        let name = options
+            .name
+            .as_deref()
+            .or_else(|| crate::social::providers::find(id).map(|spec| spec.name))
+            .unwrap_or(id);
         out.push_str(&format!(
-            "<form method=\"post\" action=\"{}/sign-in/social\">{}{}<button type=\"submit\">Continue with {}</button></form>\n",
-            escape(site.gate.pages_path()),
-            hidden("provider", id),
-            hidden("callbackURL", callback),
+            "<a class=\"provider\" href=\"{}\">Continue with {}</a>\n",
+            escape(&with_callback(site, &format!("social/{id}"), callback)),
             escape(name)
         ));
     }
     out.push_str("</div>\n");
     out
+}
+
+/// `GET <pagesPath>/social/<id>?callbackURL=`: starts the provider's flow through the API and
+/// sends the browser to the provider (with the state cookie). Errors come back to the error page.
+async fn social(site: &Site<'_>, api: &dyn Api, parts: &Parts, provider: &str) -> Response<Bytes> {
+    let callback = safe_callback(query(parts).get("callbackURL"), site.trusted);
+    // A navigation carries no Origin (and these pages send no Referer); the call is this
+    // server's own, so it speaks with the base URL's origin.
+    let mut headers = parts.headers.clone();
+    if let Some(origin) = site
+        .trusted
+        .first()
+        .and_then(|o| HeaderValue::from_str(o).ok())
+    {
+        headers.insert(header::ORIGIN, origin);
+    }
+    let answer = call(
+        site,
+        api,
+        &headers,
+        Method::POST,
+        "/sign-in/social",
+        Some(json!({
+            "provider": provider,
+            "callbackURL": callback,
+            "errorCallbackURL": page_url(site, "error"),
+            "disableRedirect": true,
+        })),
+    )
+    .await;
+    match answer.json["url"].as_str() {
+        Some(url) if answer.ok() => redirect(site, url, answer.cookies),
+        _ if answer.status == StatusCode::NOT_FOUND => not_found(site),
+        _ => {
+            let message = answer.message(site);
+            sign_in_page(site, answer.failure_status(), &callback, "", Some(&message))
+        }
+    }
 }
 
 fn page_url(site: &Site, page: &str) -> String {
@@ -256,7 +298,7 @@ fn sign_in_page(
     let content = format!(
         "{alert}{social}<form method=\"post\" action=\"{action}\">\n{callback}{email}{password}<div class=\"check\"><input id=\"rememberMe\" name=\"rememberMe\" type=\"checkbox\" value=\"on\" checked><label for=\"rememberMe\">Remember me</label></div>\n<button type=\"submit\">Sign in</button>\n</form>\n<p class=\"links\">{links}</p>",
         alert = alert(error),
-        social = social_buttons(site, &[], callback),
+        social = social_buttons(site, callback),
         action = escape(&page_url(site, "sign-in")),
         callback = hidden("callbackURL", callback),
         email = field("email", "Email", "email", "email", email, aria),
@@ -294,7 +336,7 @@ fn sign_up_page(
     let content = format!(
         "{alert}{social}<form method=\"post\" action=\"{action}\">\n{callback}{name}{email}{password}<button type=\"submit\">Create account</button>\n</form>\n<p class=\"links\"><a href=\"{sign_in}\">Already have an account? Sign in</a></p>",
         alert = alert(error),
-        social = social_buttons(site, &[], callback),
+        social = social_buttons(site, callback),
         action = escape(&page_url(site, "sign-up")),
         callback = hidden("callbackURL", callback),
         name = field("name", "Name", "text", "name", name, aria),
@@ -695,6 +737,14 @@ pub async fn serve(site: &Site<'_>, api: &dyn Api, parts: &Parts, body: &Bytes) 
         "/sign-out" if get => sign_out_page(site, api, parts, None, ok).await,
         "/sign-out" if post => sign_out(site, api, parts).await,
         "/error" if get => error_page(site, q.text("error")),
+        social_page if get && social_page.starts_with("/social/") => {
+            match social_page.strip_prefix("/social/") {
+                Some(id) if !id.is_empty() && !id.contains('/') => {
+                    social(site, api, parts, id).await
+                }
+                _ => not_found(site),
+            }
+        }
         "/sign-in" | "/sign-up" | "/forgot-password" | "/reset-password" | "/sign-out" => {
             method_not_allowed(site, "GET, HEAD, POST")
         }

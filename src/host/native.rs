@@ -297,6 +297,7 @@ pub fn auth_for(
         clock: Box::new(SystemClock),
         hasher: Box::new(BlockingHasher(settings.config.password.algorithm)),
         http: Box::new(crate::net::native::HyperClient::new()?),
+        jws: Box::new(crate::crypto::jws::rust::RustJws),
         upstream,
         // RESEND_API_KEY is read here, not kept in Settings, so it never appears in its Debug.
         mailer: crate::mail::from_config(

@@ -414,6 +414,7 @@ async fn build() -> Result<Auth, String> {
         clock: Box::new(WasiClock),
         hasher: Box::new(InlineHasher(config.password.algorithm)),
         http: Box::new(crate::net::spin::SpinClient),
+        jws: Box::new(crate::crypto::jws::rust::RustJws),
         upstream: gate
             .enabled
             .then(|| Box::new(crate::net::spin::SpinClient) as Box<dyn crate::net::Upstream>),

@@ -216,6 +216,7 @@ fn build(env: &Env) -> Result<Auth, String> {
         clock: Box::new(JsClock),
         hasher: Box::new(WorkerHasher(config.password.algorithm)),
         http: Box::new(crate::net::worker::FetchClient),
+        jws: Box::new(crate::crypto::jws::worker::WebCryptoJws),
         upstream,
         // A secret (`wrangler secret put RESEND_API_KEY`) or, locally, .dev.vars.
         mailer: crate::mail::from_config(&config.email, var(env, "RESEND_API_KEY"), log)?,

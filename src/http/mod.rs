@@ -11,7 +11,9 @@ use http::{header, HeaderValue, Method, Response, StatusCode};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::plugins::{Endpoint, Plugin, Plugins};
-use crate::routes::{email_password, email_verification, misc, password, sessions, user, Reply};
+use crate::routes::{
+    account, email_password, email_verification, misc, password, sessions, social, user, Reply,
+};
 
 pub mod body;
 pub mod origin;
@@ -124,6 +126,15 @@ async fn core(
             email_verification::send_verification_email(ctx, body).await
         }
         Route::VerifyEmail => email_verification::verify_email(ctx).await,
+        Route::SignInSocial => social::sign_in_social(ctx, body).await,
+        Route::Callback(provider) => social::callback(ctx, provider).await,
+        Route::CallbackPost(provider) => Ok(social::callback_post(ctx, provider, body)),
+        Route::ListAccounts => account::list_accounts(ctx).await,
+        Route::UnlinkAccount => account::unlink_account(ctx, body).await,
+        Route::LinkSocial => account::link_social(ctx, body).await,
+        Route::GetAccessToken => account::get_access_token(ctx, body).await,
+        Route::RefreshToken => account::refresh_token(ctx, body).await,
+        Route::AccountInfo => account::account_info(ctx).await,
     }
 }
 

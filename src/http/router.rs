@@ -52,6 +52,24 @@ pub enum Route<'a> {
     SendVerificationEmail,
     /// `GET /verify-email`
     VerifyEmail,
+    /// `POST /sign-in/social`
+    SignInSocial,
+    /// `GET /callback/:provider`
+    Callback(&'a str),
+    /// `POST /callback/:provider` (form_post)
+    CallbackPost(&'a str),
+    /// `GET /list-accounts`
+    ListAccounts,
+    /// `POST /unlink-account`
+    UnlinkAccount,
+    /// `POST /link-social`
+    LinkSocial,
+    /// `POST /get-access-token`
+    GetAccessToken,
+    /// `POST /refresh-token`
+    RefreshToken,
+    /// `GET /account-info`
+    AccountInfo,
 }
 
 impl<'a> Route<'a> {
@@ -84,13 +102,31 @@ impl<'a> Route<'a> {
             "/reset-password" => (Route::ResetPassword, Method::POST),
             "/send-verification-email" => (Route::SendVerificationEmail, Method::POST),
             "/verify-email" => (Route::VerifyEmail, Method::GET),
-            other => match other
-                .strip_prefix("/reset-password/")
-                .filter(|t| !t.is_empty() && !t.contains('/'))
-            {
-                Some(token) => (Route::ResetPasswordCallback(token), Method::GET),
-                None => return Err(ApiError::NotFound),
-            },
+            "/sign-in/social" => (Route::SignInSocial, Method::POST),
+            "/list-accounts" => (Route::ListAccounts, Method::GET),
+            "/unlink-account" => (Route::UnlinkAccount, Method::POST),
+            "/link-social" => (Route::LinkSocial, Method::POST),
+            "/get-access-token" => (Route::GetAccessToken, Method::POST),
+            "/refresh-token" => (Route::RefreshToken, Method::POST),
+            "/account-info" => (Route::AccountInfo, Method::GET),
+            other => {
+                let param = |prefix: &str| {
+                    other
+                        .strip_prefix(prefix)
+                        .filter(|t| !t.is_empty() && !t.contains('/'))
+                };
+                if let Some(token) = param("/reset-password/") {
+                    (Route::ResetPasswordCallback(token), Method::GET)
+                } else if let Some(provider) = param("/callback/") {
+                    if *method == Method::POST {
+                        (Route::CallbackPost(provider), Method::POST)
+                    } else {
+                        (Route::Callback(provider), Method::GET)
+                    }
+                } else {
+                    return Err(ApiError::NotFound);
+                }
+            }
         };
         if *method == allowed {
             Ok(route)

@@ -382,14 +382,24 @@ describe('static-site gate in Chromium', () => {
     assert.deepEqual(context.cspViolations, [], 'no Content-Security-Policy violations');
   });
 
-  test.skip(
-    'social sign-on button through the fake identity provider (no social providers yet: issue 4)',
-    () => {
-      // Issue 6 asks for a social button driven through the fake identity provider. Portcullis has
-      // no social providers yet (social sign-on is issue 4), so the pages render no such button and
-      // there is no fake IdP to sign in against. When issue 4 lands: configure a provider pointing
-      // at the fake IdP, click its button on /_auth/sign-in, complete the IdP's form, and expect to
-      // land on the callbackURL signed in.
-    },
-  );
+  test('the social sign-on button goes through the identity provider and lands on the callbackURL signed in', async () => {
+    const { context, page } = await newPage();
+    try {
+      await page.goto(url(`${PAGES}/sign-in?callbackURL=${encodeURIComponent(MEMBERS.path)}`));
+      const button = page.getByRole('link', { name: 'Continue with GitHub' });
+      await button.waitFor();
+      await screenshot(page, 'sign-in-with-social-button');
+      // The Worker starts the flow (state cookie), the fake provider approves and redirects to
+      // /api/auth/callback/github, which sets the session and redirects to the callbackURL.
+      await Promise.all([
+        page.waitForURL((u) => showsPath(new URL(u), MEMBERS.path), { waitUntil: 'load' }),
+        button.click(),
+      ]);
+      await expectSitePage(page, MEMBERS);
+      await screenshot(page, 'signed-in-through-github');
+    } finally {
+      await context.close();
+    }
+    assert.deepEqual(context.cspViolations, [], 'no Content-Security-Policy violations');
+  });
 });

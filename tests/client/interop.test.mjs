@@ -391,3 +391,67 @@ describe('two-factor across servers (the twoFactor plugin on both)', () => {
     assert.equal(other.status, 200, await other.text());
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------
+describe('social sign-on state across servers', () => {
+  /** Starts a GitHub flow on `server`; returns the authorize URL, its state and the state cookie. */
+  async function start(server, provider = 'github') {
+    const c = clientFor(server);
+    const { data, error } = await c.client.signIn.social({
+      provider,
+      callbackURL: '/after-login',
+      errorCallbackURL: '/login-error',
+      disableRedirect: true,
+    });
+    assert.equal(error, null, `${NAMES[server]}: ${JSON.stringify(error)}`);
+    const url = new URL(data.url);
+    return { url, state: url.searchParams.get('state'), cookie: c.jar.get('better-auth.state') };
+  }
+
+  test('both servers build the same GitHub and Google authorize URLs (parameters, order, scopes, PKCE S256)', async () => {
+    for (const provider of ['github', 'google']) {
+      const ba = await start('BA', provider);
+      const pc = await start('PC', provider);
+      const shape = ({ url }) =>
+        [...url.searchParams.entries()].map(([k, v]) =>
+          k === 'state' || k === 'code_challenge' ? [k, v.length] : k === 'redirect_uri' ? [k, new URL(v).pathname] : [k, v],
+        );
+      assert.equal(`${ba.url.origin}${ba.url.pathname}`, `${pc.url.origin}${pc.url.pathname}`, provider);
+      assert.deepEqual(shape(pc), shape(ba), provider);
+    }
+  });
+
+  test('list-accounts answers the same for the same user on both servers', async () => {
+    const made = await signUpOn('BA', 'accounts');
+    const lists = {};
+    for (const server of ['BA', 'PC']) {
+      const c = await signInOn(server, made.email);
+      const { data, error } = await c.client.listAccounts();
+      assert.equal(error, null, `${NAMES[server]}: ${JSON.stringify(error)}`);
+      lists[server] = data;
+    }
+    assert.deepEqual(lists.PC, lists.BA);
+    assert.deepEqual(Object.keys(lists.PC[0]), ['accountId', 'providerId', 'userId', 'createdAt', 'updatedAt', 'id', 'scopes']);
+  });
+
+  for (const [from, to] of [
+    ['BA', 'PC'],
+    ['PC', 'BA'],
+  ]) {
+    test(`a flow started on ${NAMES[from]} is finished by ${NAMES[to]}: its state row and signed cookie are read, then spent`, async () => {
+      const { state, cookie } = await start(from);
+      const headers = { cookie: `better-auth.state=${cookie}` };
+      const denied = await fetch(`${SERVERS[to]}/api/auth/callback/github?state=${state}&error=access_denied&error_description=no`, {
+        redirect: 'manual',
+        headers,
+      });
+      assert.equal(denied.status, 302);
+      assert.equal(denied.headers.get('location'), '/login-error?error=access_denied&error_description=no');
+      const replay = await fetch(`${SERVERS[from]}/api/auth/callback/github?state=${state}&error=access_denied`, {
+        redirect: 'manual',
+        headers,
+      });
+      assert.equal(replay.headers.get('location'), `${SERVERS[from]}/api/auth/error?error=state_mismatch`);
+    });
+  }
+});

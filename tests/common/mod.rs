@@ -302,7 +302,15 @@ impl InProcess {
     }
 
     pub fn with_sql(sql: SqliteSql, config_json: Option<&str>) -> InProcess {
-        InProcess::with_parts(sql, config_json, None)
+        InProcess::with_parts(sql, config_json, None, None)
+    }
+
+    /// With outbound HTTP (a fake identity provider, say).
+    pub fn with_http(
+        config_json: Option<&str>,
+        http: Box<dyn portcullis::net::HttpClient>,
+    ) -> InProcess {
+        InProcess::with_parts(SqliteSql::memory().unwrap(), config_json, None, Some(http))
     }
 
     /// With an upstream for the static-site gate.
@@ -310,26 +318,33 @@ impl InProcess {
         config_json: Option<&str>,
         upstream: Box<dyn portcullis::net::Upstream>,
     ) -> InProcess {
-        InProcess::with_parts(SqliteSql::memory().unwrap(), config_json, Some(upstream))
+        InProcess::with_parts(
+            SqliteSql::memory().unwrap(),
+            config_json,
+            Some(upstream),
+            None,
+        )
     }
 
     /// With plugins registered through the public API (`Auth::with_plugin`).
     pub fn with_plugins(config_json: Option<&str>, add: impl FnOnce(Auth) -> Auth) -> InProcess {
-        InProcess::build(SqliteSql::memory().unwrap(), config_json, None, add)
+        InProcess::build(SqliteSql::memory().unwrap(), config_json, None, None, add)
     }
 
     fn with_parts(
         sql: SqliteSql,
         config_json: Option<&str>,
         upstream: Option<Box<dyn portcullis::net::Upstream>>,
+        http: Option<Box<dyn portcullis::net::HttpClient>>,
     ) -> InProcess {
-        InProcess::build(sql, config_json, upstream, |auth| auth)
+        InProcess::build(sql, config_json, upstream, http, |auth| auth)
     }
 
     fn build(
         sql: SqliteSql,
         config_json: Option<&str>,
         upstream: Option<Box<dyn portcullis::net::Upstream>>,
+        http: Option<Box<dyn portcullis::net::HttpClient>>,
         add: impl FnOnce(Auth) -> Auth,
     ) -> InProcess {
         let mut config = config_json
@@ -350,7 +365,8 @@ impl InProcess {
             kv: None,
             clock: Box::new(clock.clone()),
             hasher: Box::new(InlineHasher(config.password.algorithm)),
-            http: Box::new(portcullis::net::NoHttp),
+            http: http.unwrap_or_else(|| Box::new(portcullis::net::NoHttp)),
+            jws: Box::new(portcullis::crypto::jws::rust::RustJws),
             upstream,
             mailer: Box::new(mail.clone()),
             rate_limit_memory: Default::default(),
