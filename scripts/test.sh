@@ -23,6 +23,11 @@ scripts/client-suite.sh native
 step "official client against the Worker in workerd"
 scripts/client-suite.sh worker
 
+step "jwt plugin with ES256 keys, native and in workerd (builds from the steps above)"
+ES256='{"plugins":{"jwt":{"jwks":{"keyPairConfig":{"alg":"ES256"}}}}}'
+SKIP_BUILD=1 JWT_ALG=ES256 PORTCULLIS_CONFIG="$ES256" scripts/client-suite.sh native jwt.test.mjs
+SKIP_BUILD=1 JWT_ALG=ES256 PORTCULLIS_CONFIG="$ES256" scripts/client-suite.sh worker jwt.test.mjs
+
 step "rate limiting on, native and in workerd (builds from the steps above)"
 SKIP_BUILD=1 scripts/ratelimit-suite.sh native
 SKIP_BUILD=1 scripts/ratelimit-suite.sh worker

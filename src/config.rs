@@ -9,6 +9,9 @@ use serde::Deserialize;
 
 use crate::crypto::password::Algorithm;
 
+mod plugins;
+pub use plugins::*;
+
 /// The options. Every field has Better Auth's default.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -42,6 +45,9 @@ pub struct Config {
     pub email: EmailDelivery,
     /// The static-site gate (Portcullis' own option): serve a site only to signed-in users.
     pub gate: GateOptions,
+    /// Built-in plugins to enable, by Better Auth's names, each with its options
+    /// (`{"username": {"minUsernameLength": 3}, "bearer": {}}`). Absent means off.
+    pub plugins: PluginOptions,
     /// `socialProviders`: provider id → options (see [`crate::social::ProviderOptions`]).
     pub social_providers: std::collections::BTreeMap<String, crate::social::ProviderOptions>,
     /// `account` (linking rules, token storage).
@@ -64,6 +70,7 @@ impl Default for Config {
             rate_limit: RateLimitOptions::default(),
             email: EmailDelivery::default(),
             gate: GateOptions::default(),
+            plugins: PluginOptions::default(),
             social_providers: Default::default(),
             account: Default::default(),
         }
@@ -480,7 +487,7 @@ impl Config {
 
     /// Parses JSON options; unknown option names are an error, so typos do not pass silently.
     pub fn from_json(text: &str) -> Result<Config, String> {
-        serde_json::from_str(text).map_err(|e| format!("invalid configuration: {e}"))
+        serde_json::from_slice(text.as_bytes()).map_err(|e| format!("invalid configuration: {e}"))
     }
 
     /// Applies the environment variables every host reads: `BETTER_AUTH_URL` and

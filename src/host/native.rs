@@ -74,7 +74,7 @@ fn to_sql(value: &Value) -> rusqlite::types::Value {
 }
 
 fn run(connection: &rusqlite::Connection, statement: &Statement) -> Result<Vec<Row>, SqlError> {
-    let mut prepared = connection.prepare_cached(statement.sql).map_err(error)?;
+    let mut prepared = connection.prepare_cached(&statement.sql).map_err(error)?;
     let columns = prepared.column_count();
     let params = rusqlite::params_from_iter(statement.params.iter().map(to_sql));
     let mut rows = prepared.query(params).map_err(error)?;
@@ -318,8 +318,10 @@ pub fn migrate(settings: &Settings) -> Result<Vec<&'static str>, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| e.to_string())?;
+    let mut list = crate::store::migrations::MIGRATIONS.to_vec();
+    list.extend(crate::plugins::Plugins::from_config(&settings.config).migrations());
     runtime
-        .block_on(crate::store::migrations::apply(&sql))
+        .block_on(crate::store::migrations::apply_list(&sql, &list))
         .map_err(|e| format!("migration failed: {e}"))
 }
 

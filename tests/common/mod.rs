@@ -326,11 +326,26 @@ impl InProcess {
         )
     }
 
+    /// With plugins registered through the public API (`Auth::with_plugin`).
+    pub fn with_plugins(config_json: Option<&str>, add: impl FnOnce(Auth) -> Auth) -> InProcess {
+        InProcess::build(SqliteSql::memory().unwrap(), config_json, None, None, add)
+    }
+
     fn with_parts(
         sql: SqliteSql,
         config_json: Option<&str>,
         upstream: Option<Box<dyn portcullis::net::Upstream>>,
         http: Option<Box<dyn portcullis::net::HttpClient>>,
+    ) -> InProcess {
+        InProcess::build(sql, config_json, upstream, http, |auth| auth)
+    }
+
+    fn build(
+        sql: SqliteSql,
+        config_json: Option<&str>,
+        upstream: Option<Box<dyn portcullis::net::Upstream>>,
+        http: Option<Box<dyn portcullis::net::HttpClient>>,
+        add: impl FnOnce(Auth) -> Auth,
     ) -> InProcess {
         let mut config = config_json
             .map(|j| Config::from_json(j).unwrap())
@@ -341,9 +356,6 @@ impl InProcess {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .unwrap();
-        runtime
-            .block_on(portcullis::store::migrations::apply(&sql))
             .unwrap();
         let sql = Rc::new(CountingSql::new(sql));
         let clock = TestClock(Rc::new(Cell::new(RECORDED_NOW)));
@@ -360,7 +372,14 @@ impl InProcess {
             rate_limit_memory: Default::default(),
             log: |line| eprintln!("{line}"),
         };
-        let auth = Auth::new(config, SECRET.to_owned(), host).unwrap();
+        let auth = add(Auth::new(config, SECRET.to_owned(), host).unwrap());
+        runtime
+            .block_on(portcullis::store::migrations::apply_list(
+                &*sql,
+                &auth.migrations(),
+            ))
+            .unwrap();
+        sql.reset();
         InProcess {
             auth,
             sql,
