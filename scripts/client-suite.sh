@@ -17,8 +17,9 @@
 # Environment:
 #   PORT                  port to serve on (the server's baseURL is http://127.0.0.1:$PORT)
 #   PORTCULLIS_CONFIG     JSON options passed to the server. Unset: change-email and delete-user enabled,
-#                         mail to the sink:
+#                         the built-in plugins on, mail to the sink:
 #                           {"user":{"changeEmail":{"enabled":true},"deleteUser":{"enabled":true}},
+#                            "plugins":{"twoFactor":{},"username":{},"magicLink":{},"emailOTP":{},"jwt":{},"bearer":{}},
 #                            "email":{"provider":"webhook","webhookUrl":"<sink URL>"}}
 #                           plus socialProviders at the fake identity provider (see above).
 #                         Set (even empty): used as given, with @MAIL_SINK_URL@ and @FAKE_IDP_URL@ replaced.
@@ -127,6 +128,7 @@ if [[ -z "${PORTCULLIS_CONFIG+set}" ]]; then
           discoveryUrl: `${idp}/.well-known/openid-configuration` },
       },
       account: { accountLinking: { trustedProviders: ["google"] } },
+      plugins: { twoFactor: {}, username: {}, magicLink: {}, emailOTP: {}, jwt: {}, bearer: {} },
     }));')
 fi
 PORTCULLIS_CONFIG=${PORTCULLIS_CONFIG//@MAIL_SINK_URL@/$SINK_URL}

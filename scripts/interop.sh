@@ -64,7 +64,8 @@ npm_ci_when_missing tests/client node_modules/better-auth/package.json || die "n
 # ---------------------------------------------------------------------------------------------------
 # 3. Both servers on one database file.
 DB=$WORK/shared.db
-read -r BA_PORT PC_PORT < <(free_ports 2)
+# INTEROP_PORTS="<better-auth port> <portcullis port>" pins them (a shared machine); else any free two.
+read -r BA_PORT PC_PORT < <(if [[ -n "${INTEROP_PORTS:-}" ]]; then echo "$INTEROP_PORTS"; else free_ports 2; fi)
 BA_URL=http://127.0.0.1:$BA_PORT
 PC_URL=http://127.0.0.1:$PC_PORT
 
@@ -75,7 +76,7 @@ start_in_group BA_PID "$WORK/better-auth.log" \
   env -C "$REF" BA_DB="$DB" PORT="$BA_PORT" BA_MAIL_LOG="$WORK/ba-mail.log" node server.mjs
 start_in_group PC_PID "$WORK/portcullis.log" \
   env -C "$WORK" DATABASE_URL="$DB" PORT="$PC_PORT" BETTER_AUTH_SECRET="$SECRET" \
-  PORTCULLIS_CONFIG='{"password":{"algorithm":"scrypt"},"socialProviders":{"github":{"clientId":"x","clientSecret":"y"},"google":{"clientId":"x","clientSecret":"y"}}}' "$PORTCULLIS"
+  PORTCULLIS_CONFIG='{"password":{"algorithm":"scrypt"},"socialProviders":{"github":{"clientId":"x","clientSecret":"y"},"google":{"clientId":"x","clientSecret":"y"}},"plugins":{"twoFactor":{},"username":{}}}' "$PORTCULLIS"
 
 wait_ok() { # wait_ok <name> <pid> <base url>
   local url=$3/api/auth/ok

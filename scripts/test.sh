@@ -42,6 +42,11 @@ SKIP_BUILD=1 LIBSQL=1 scripts/client-suite.sh native
 step "official client against the Worker with D1 read replication (Sessions API, bookmark cookie)"
 SKIP_BUILD=1 D1_SESSIONS=1 scripts/client-suite.sh worker d1-sessions.test.mjs
 
+step "jwt plugin with ES256 keys, native and in workerd (builds from the steps above)"
+ES256='{"plugins":{"jwt":{"jwks":{"keyPairConfig":{"alg":"ES256"}}}}}'
+SKIP_BUILD=1 JWT_ALG=ES256 PORTCULLIS_CONFIG="$ES256" scripts/client-suite.sh native jwt.test.mjs
+SKIP_BUILD=1 JWT_ALG=ES256 PORTCULLIS_CONFIG="$ES256" scripts/client-suite.sh worker jwt.test.mjs
+
 step "rate limiting on, native and in workerd (builds from the steps above)"
 SKIP_BUILD=1 scripts/ratelimit-suite.sh native
 SKIP_BUILD=1 scripts/ratelimit-suite.sh worker

@@ -9,6 +9,9 @@ use serde::Deserialize;
 
 use crate::crypto::password::Algorithm;
 
+mod plugins;
+pub use plugins::*;
+
 /// The options. Every field has Better Auth's default.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -47,6 +50,9 @@ pub struct Config {
     pub secondary_storage: SecondaryStorageOptions,
     /// Cloudflare D1 options (Portcullis' own; other hosts ignore them).
     pub d1: D1Options,
+    /// Built-in plugins to enable, by Better Auth's names, each with its options
+    /// (`{"username": {"minUsernameLength": 3}, "bearer": {}}`). Absent means off.
+    pub plugins: PluginOptions,
     /// `socialProviders`: provider id → options (see [`crate::social::ProviderOptions`]).
     pub social_providers: std::collections::BTreeMap<String, crate::social::ProviderOptions>,
     /// `account` (linking rules, token storage).
@@ -71,6 +77,7 @@ impl Default for Config {
             gate: GateOptions::default(),
             secondary_storage: SecondaryStorageOptions::default(),
             d1: D1Options::default(),
+            plugins: PluginOptions::default(),
             social_providers: Default::default(),
             account: Default::default(),
         }
@@ -520,7 +527,7 @@ impl Config {
 
     /// Parses JSON options; unknown option names are an error, so typos do not pass silently.
     pub fn from_json(text: &str) -> Result<Config, String> {
-        serde_json::from_str(text).map_err(|e| format!("invalid configuration: {e}"))
+        serde_json::from_slice(text.as_bytes()).map_err(|e| format!("invalid configuration: {e}"))
     }
 
     /// Applies the environment variables every host reads: `BETTER_AUTH_URL` and

@@ -8,6 +8,8 @@ use crate::config::Config;
 use crate::cookies::{self, CookieAttributes, SameSite};
 use crate::crypto::password::PasswordHasher;
 use crate::store::secondary::Op;
+use crate::store::sessions::Session;
+use crate::store::users::{User, UserField};
 use crate::store::{Kv, Sql};
 use crate::time::Millis;
 
@@ -15,6 +17,8 @@ use crate::time::Millis;
 /// `getCookies` does.
 #[derive(Debug, Clone)]
 pub struct AuthCookies {
+    /// `better-auth.` (with `__Secure-` when secure): what [`AuthCookies::named`] prefixes.
+    pub prefix: String,
     /// `better-auth.session_token` (with `__Secure-` when secure).
     pub session_token: String,
     /// `better-auth.session_data`.
@@ -26,6 +30,12 @@ pub struct AuthCookies {
 }
 
 impl AuthCookies {
+    /// The full name of another cookie (`two_factor` → `better-auth.two_factor`), as Better
+    /// Auth's `createAuthCookie` names plugin cookies.
+    pub fn named(&self, cookie: &str) -> String {
+        format!("{}{cookie}", self.prefix)
+    }
+
     /// Names and attributes for these options.
     pub fn new(config: &Config) -> Self {
         let secure = config
@@ -50,6 +60,7 @@ impl AuthCookies {
             })
             .flatten();
         AuthCookies {
+            prefix: name(""),
             session_token: name("session_token"),
             session_data: name("session_data"),
             dont_remember: name("dont_remember"),
@@ -104,6 +115,11 @@ pub struct Ctx<'a> {
     pub set_cookies: Vec<(String, String)>,
     /// Other headers to send.
     pub response_headers: Vec<(http::HeaderName, String)>,
+    /// The columns plugins add to `user`, in order: every user read selects them.
+    pub user_fields: &'a [UserField],
+    /// The session this request issued session cookies for (Better Auth's `newSession`), for
+    /// plugins' after-hooks.
+    pub new_session: Option<(Session, User)>,
 }
 
 impl Ctx<'_> {

@@ -708,6 +708,7 @@ mod tests {
             image: None,
             created_at: 0,
             updated_at: 0,
+            fields: Vec::new(),
         }
     }
 

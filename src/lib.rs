@@ -16,7 +16,12 @@
 //!
 //! Social sign-on ([`social`]): OAuth 2.0 / OpenID Connect providers as data, id-token sign-in.
 //!
-//! What it does not do (yet): plugins; see the README for the list.
+//! Plugins ([`plugins`]) extend it with endpoints, hooks around any endpoint, columns on `user`,
+//! migrations and rate-limit rules; the built-in ones (two-factor, username, magic link, email
+//! OTP, bearer, JWT) are written against that same API and turned on in the configuration, and
+//! [`Auth::with_plugin`] adds your own.
+//!
+//! What it does not do (yet): see the README for the list.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -33,6 +38,7 @@ pub mod http;
 pub mod ip;
 pub mod mail;
 pub mod net;
+pub mod plugins;
 pub mod routes;
 pub mod session;
 pub mod social;
@@ -45,12 +51,13 @@ pub mod host;
 pub use config::Config;
 pub use crypto::password::{Algorithm, InlineHasher, PasswordHasher};
 pub use error::ApiError;
+pub use plugins::Plugin;
 pub use store::{Kv, Sql, SqlError, Statement, Value};
 pub use time::Clock;
 
 use crate::context::{AuthCookies, Ctx};
 use crate::http::origin::TrustedOrigins;
-use crate::http::{Route, Site};
+use crate::http::{Route, Site, Target};
 
 /// What a host provides.
 pub struct Host {
@@ -88,6 +95,7 @@ pub struct Auth {
     host: Host,
     rate_limiter: http::rate_limit::Limiter,
     gate: Option<gate::Gate>,
+    plugins: plugins::Plugins,
     social: social::Social,
 }
 
@@ -115,7 +123,11 @@ impl Auth {
                 "secondaryStorage.enabled is set but this host has no KV binding".to_owned(),
             );
         }
-        let rate_limiter = http::rate_limit::Limiter::new(&config, host.kv.is_some())?;
+        let mut rate_limiter = http::rate_limit::Limiter::new(&config, host.kv.is_some())?;
+        let plugins = plugins::Plugins::from_config(&config);
+        for plugin in plugins.iter() {
+            rate_limiter.add_rules(plugin.rate_limit_rules());
+        }
         let gate = if config.gate.enabled {
             Some(gate::Gate::new(&config.gate, &config.base_path)?)
         } else {
@@ -132,7 +144,30 @@ impl Auth {
             secret,
             host,
             rate_limiter,
+            plugins,
         })
+    }
+
+    /// Registers a plugin after the built-ins the configuration enabled (and after any added
+    /// before it): its endpoints, hooks, user columns and rate-limit rules take effect at once;
+    /// its migrations are in [`Auth::migrations`].
+    pub fn with_plugin(mut self, plugin: impl Plugin + 'static) -> Auth {
+        self.rate_limiter.add_rules(plugin.rate_limit_rules());
+        self.plugins.add(Box::new(plugin));
+        self
+    }
+
+    /// Every migration this server needs, in order: the core's, then each plugin's. Hosts that
+    /// migrate at start apply these with [`store::migrations::apply_list`].
+    pub fn migrations(&self) -> Vec<plugins::Migration> {
+        let mut all = store::migrations::MIGRATIONS.to_vec();
+        all.extend(self.plugins.migrations());
+        all
+    }
+
+    /// The plugins, in order.
+    pub fn plugins(&self) -> &plugins::Plugins {
+        &self.plugins
     }
 
     /// Adds rate-limit rules (plugins): checked in order, before Better Auth's special rules.
@@ -203,22 +238,36 @@ impl Auth {
         else {
             return http::not_found();
         };
-        let route = match Route::find(&parts.method, relative) {
-            Ok(route) => route,
-            Err(crate::ApiError::NotFound) => return http::not_found(),
-            Err(error) => {
-                return http::respond(self.context(&parts.headers, parts.uri.query()), Err(error))
+        let mut ctx = self.context(&parts.headers, parts.uri.query());
+        for plugin in self.plugins.iter() {
+            plugin.on_request(&mut ctx).await;
+        }
+        let target = match Route::find(&parts.method, relative) {
+            Ok(route) => Some(Ok(Target::Core(route))),
+            Err(crate::ApiError::NotFound) => self
+                .plugins
+                .find(&parts.method, relative)
+                .map(|(plugin, endpoint)| Ok(Target::Plugin(plugin, endpoint))),
+            Err(error) => Some(Err(error)),
+        };
+        let outcome = match target {
+            None => Err(crate::ApiError::NotFound),
+            Some(Err(error)) => Err(error),
+            Some(Ok(target)) => {
+                let site = Site {
+                    trusted: &self.trusted,
+                    base_origin: &self.base_origin,
+                    plugins: &self.plugins,
+                };
+                http::dispatch(&mut ctx, &site, &parts.method, relative, target, &body).await
             }
         };
-        let mut ctx = self.context(&parts.headers, parts.uri.query());
-        let site = Site {
-            trusted: &self.trusted,
-            base_origin: &self.base_origin,
-        };
-        let outcome = http::dispatch(&mut ctx, &site, &parts.method, route, &body).await;
         ctx.flush_kv().await;
         if let Err(crate::ApiError::Internal(detail)) = &outcome {
             (self.host.log)(&format!("{} {}: {detail}", parts.method, relative));
+        }
+        for plugin in self.plugins.iter() {
+            plugin.on_response(&mut ctx);
         }
         http::respond(ctx, outcome)
     }
@@ -269,6 +318,8 @@ impl Auth {
             request_cookies,
             set_cookies: Vec::new(),
             response_headers: Vec::new(),
+            user_fields: self.plugins.user_fields(),
+            new_session: None,
         }
     }
 }

@@ -27,15 +27,24 @@ pub enum MailKind {
     ChangeEmail,
     /// `/delete-user` with emailed confirmation.
     DeleteAccount,
+    /// `/sign-in/magic-link` (magicLink plugin).
+    MagicLink,
+    /// A one-time code (emailOTP plugin); `token` is the code and `url` is empty.
+    EmailOtp,
+    /// A two-factor sign-in code (twoFactor plugin, `otpOptions.enabled`); `token` is the code.
+    TwoFactorOtp,
 }
 
 impl MailKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [MailKind; 4] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::VerifyEmail,
         MailKind::ResetPassword,
         MailKind::ChangeEmail,
         MailKind::DeleteAccount,
+        MailKind::MagicLink,
+        MailKind::EmailOtp,
+        MailKind::TwoFactorOtp,
     ];
 
     /// The kind's name (`verify-email`, …).
@@ -45,6 +54,9 @@ impl MailKind {
             MailKind::ResetPassword => "reset-password",
             MailKind::ChangeEmail => "change-email",
             MailKind::DeleteAccount => "delete-account",
+            MailKind::MagicLink => "magic-link",
+            MailKind::EmailOtp => "email-otp",
+            MailKind::TwoFactorOtp => "two-factor-otp",
         }
     }
 
@@ -106,6 +118,22 @@ impl Template {
                 text: "Click the link to delete your {appName} account: {url}\n\n\
                        If you did not ask for this, you can ignore this email; your account stays \
                        as it is.",
+            },
+            MailKind::MagicLink => Template {
+                subject: "Sign in to {appName}",
+                text: "Click the link to sign in: {url}\n\n\
+                       The link works once, for 5 minutes. If you did not ask for it, you can \
+                       ignore this email.",
+            },
+            MailKind::TwoFactorOtp => Template {
+                subject: "Your {appName} sign-in code",
+                text: "Your sign-in code is {token}. It works for 3 minutes.\n\n\
+                       If you did not just sign in, change your password.",
+            },
+            MailKind::EmailOtp => Template {
+                subject: "Your {appName} code",
+                text: "Your code is {token}. It works once, for 5 minutes.\n\n\
+                       If you did not ask for it, you can ignore this email.",
             },
         }
     }
@@ -510,10 +538,13 @@ mod tests {
             assert_eq!(mail.kind, kind);
             assert_eq!(mail.to, "ada@example.com");
             assert!(!mail.subject.is_empty() && !mail.subject.contains('{'));
-            assert!(
-                mail.text.contains("https://a.example/x?token=t1"),
-                "{kind:?}"
-            );
+            // A code mail carries the code; every other kind carries the link.
+            let expected = if matches!(kind, MailKind::EmailOtp | MailKind::TwoFactorOtp) {
+                "t1"
+            } else {
+                "https://a.example/x?token=t1"
+            };
+            assert!(mail.text.contains(expected), "{kind:?}");
             assert!(!mail.text.contains('{'), "{kind:?}: {}", mail.text);
             assert_eq!(mail.url, "https://a.example/x?token=t1");
             assert_eq!(mail.token, "t1");

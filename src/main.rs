@@ -138,7 +138,9 @@ fn run(args: &[String]) -> Result<(), String> {
 fn migrate(url: &str) -> Result<(), String> {
     let started = std::time::Instant::now();
     let mut progress = |name: &str| eprintln!("portcullis: applying {name}");
-    let (target, applied) = native::migrate_url(url, &mut progress)?;
+    // The enabled plugins' tables too (PORTCULLIS_CONFIG, as the server reads it).
+    let config = native::config_from_env()?;
+    let (target, applied) = native::migrate_url(url, &config, &mut progress)?;
     if applied.is_empty() {
         eprintln!("portcullis: {target} is up to date");
     } else {

@@ -80,16 +80,7 @@ struct CachedUser<'a>(&'a User);
 
 impl Serialize for CachedUser<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let v = self.0;
-        let mut out = s.serialize_struct("User", 7)?;
-        out.serialize_field("id", &v.id)?;
-        out.serialize_field("createdAt", &to_iso(v.created_at))?;
-        out.serialize_field("updatedAt", &to_iso(v.updated_at))?;
-        out.serialize_field("email", &v.email)?;
-        out.serialize_field("emailVerified", &v.email_verified)?;
-        out.serialize_field("name", &v.name)?;
-        out.serialize_field("image", &v.image)?;
-        out.end()
+        self.0.serialize_cached(s)
     }
 }
 
@@ -140,6 +131,7 @@ pub fn set_session_cookie(
         ctx.expire_cookie(&names.dont_remember);
     }
     set_cookie_cache(ctx, session, user, dont_remember);
+    ctx.new_session = Some((session.clone(), user.clone()));
     ctx.queue_kv(Op::Remember(session.clone(), user.clone()));
 }
 
@@ -153,6 +145,11 @@ pub fn forget(ctx: &mut Ctx, rows: Vec<Row>) {
     if !tokens.is_empty() {
         ctx.queue_kv(Op::Forget(tokens));
     }
+}
+
+/// Drops one deleted session from secondary storage.
+pub fn forget_token(ctx: &mut Ctx, token: &str) {
+    ctx.queue_kv(Op::Forget(vec![token.to_owned()]));
 }
 
 /// Drops every KV entry of a user's sessions and their list: all of them were deleted.
@@ -307,7 +304,7 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
         if let Some(data) = data {
             let payload = cookies::decode_cookie_cache(&data, ctx.secret).and_then(|c| {
                 Some((
-                    serde_json::from_str::<CachePayload>(&c.payload_json).ok()?,
+                    serde_json::from_slice::<CachePayload>(c.payload_json.as_bytes()).ok()?,
                     c.expires_at_ms,
                 ))
             });
@@ -351,7 +348,7 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
         }
     }
 
-    let found = sessions::find_with_user(ctx.sql, &token).await?;
+    let found = sessions::find_with_user(ctx.sql, ctx.user_fields, &token).await?;
     let (session, user) = match found {
         Some((session, user)) if session.expires_at >= ctx.now => (session, user),
         expired_or_unknown => {

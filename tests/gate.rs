@@ -873,3 +873,35 @@ fn the_hot_path_reads_no_database_while_the_cookie_cache_is_fresh() {
     assert_eq!(r.status, 302);
     assert_eq!(server.take_counts(), (0, 0));
 }
+
+#[test]
+fn the_sign_in_page_says_when_two_factor_is_needed_instead_of_signing_in() {
+    let upstream = start_upstream();
+    let server = Server::start(Some(&format!(
+        r#"{{"gate":{{"enabled":true,"origin":"{upstream}"}},"plugins":{{"twoFactor":{{"skipVerificationOnEnable":true}}}}}}"#
+    )));
+    let up = server.sign_up("tfa@example.com", "password123");
+    let enabled = server.post_json(
+        "/two-factor/enable",
+        Some(&up.cookie_header()),
+        r#"{"password":"password123"}"#,
+    );
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    let r = post_form(
+        &server,
+        "/_auth/sign-in",
+        None,
+        &[("email", "tfa@example.com"), ("password", "password123")],
+    );
+    assert_eq!(r.status, 403);
+    assert_page_headers(&r);
+    assert!(
+        r.body.contains("uses two-factor authentication"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        r.cookie_value("better-auth.session_token").as_deref(),
+        Some("")
+    );
+}

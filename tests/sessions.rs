@@ -385,3 +385,28 @@ fn in_scrypt_compatibility_mode_better_auth_hashes_are_kept_and_new_ones_written
     assert_eq!(hash.len(), 161);
     assert_eq!(hash.as_bytes()[32], b':');
 }
+
+#[test]
+fn plugins_on_a_better_auth_database_keep_its_columns_and_read_its_cookies() {
+    // twoFactor and username columns already exist: their migrations skip them.
+    let server = better_auth_database(Some(r#"{"plugins":{"twoFactor":{},"username":{}}}"#));
+    let cookies = format!("better-auth.session_token={RECORDED_TOKEN_COOKIE}; better-auth.session_data={RECORDED_CACHE_COOKIE}");
+    server.take_counts();
+    let cached = server.get("/get-session", Some(&cookies));
+    assert_eq!(server.take_counts(), (0, 0));
+    let user = &cached.json()["user"];
+    let keys: Vec<&String> = user.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys[7..],
+        ["twoFactorEnabled", "username", "displayUsername"]
+    );
+    let fresh = server.get("/get-session?disableCookieCache=true", Some(&cookies));
+    let user = &fresh.json()["user"];
+    assert_eq!(user["twoFactorEnabled"], false);
+    assert_eq!(user["username"], serde_json::Value::Null);
+    let keys: Vec<&String> = user.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys[6..],
+        ["twoFactorEnabled", "username", "displayUsername", "id"]
+    );
+}

@@ -1,5 +1,6 @@
 //! Cryptographic building blocks: HMAC-SHA256, random ids and tokens, constant-time comparison,
-//! and password hashing ([`password`]).
+//! password hashing ([`password`]), Better Auth's symmetric encryption ([`symmetric`]) and TOTP
+//! ([`totp`]).
 //!
 //! Randomness comes from `getrandom`, which reaches the host's CSPRNG on all three targets
 //! (`crypto.getRandomValues` on Workers, WASI random on Spin, the OS natively).
@@ -12,6 +13,9 @@ pub mod apple;
 pub mod jws;
 pub mod jwt;
 pub mod password;
+pub mod signing;
+pub mod symmetric;
+pub mod totp;
 
 /// HMAC-SHA256 of `message` under `key`.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {

@@ -770,17 +770,22 @@ async fn sign_in(site: &Site<'_>, api: &dyn Api, parts: &Parts, form: &Form) -> 
         })),
     )
     .await;
-    if answer.ok() {
+    if answer.ok() && answer.json["twoFactorRedirect"] != true {
         return redirect(site, &callback, answer.cookies);
     }
-    let message = answer.message(site);
-    let mut response = sign_in_page(
-        site,
-        answer.failure_status(),
-        &callback,
-        email,
-        Some(&message),
-    );
+    // The two-factor plugin answers a correct password with a challenge these pages do not
+    // offer a form for: say so instead of landing on the site signed out.
+    let (status, message) = if answer.ok() {
+        (
+            StatusCode::FORBIDDEN,
+            "This account uses two-factor authentication, which this sign-in page does not offer. \
+             Sign in through the application."
+                .to_owned(),
+        )
+    } else {
+        (answer.failure_status(), answer.message(site))
+    };
+    let mut response = sign_in_page(site, status, &callback, email, Some(&message));
     append_cookies(&mut response, answer.cookies);
     response
 }

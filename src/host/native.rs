@@ -74,7 +74,7 @@ fn to_sql(value: &Value) -> rusqlite::types::Value {
 }
 
 fn run(connection: &rusqlite::Connection, statement: &Statement) -> Result<Vec<Row>, SqlError> {
-    let mut prepared = connection.prepare_cached(statement.sql).map_err(error)?;
+    let mut prepared = connection.prepare_cached(&statement.sql).map_err(error)?;
     let columns = prepared.column_count();
     let params = rusqlite::params_from_iter(statement.params.iter().map(to_sql));
     let mut rows = prepared.query(params).map_err(error)?;
@@ -303,16 +303,7 @@ impl Settings {
     /// named by `PORTCULLIS_CONFIG_FILE` (default `./portcullis.json`, if present).
     pub fn from_env() -> Result<Settings, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let mut config = match (var("PORTCULLIS_CONFIG"), var("PORTCULLIS_CONFIG_FILE")) {
-            (Some(text), _) => Config::from_json(&text)?,
-            (None, Some(file)) => Config::from_json(
-                &std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?,
-            )?,
-            (None, None) => match std::fs::read_to_string("portcullis.json") {
-                Ok(text) => Config::from_json(&text)?,
-                Err(_) => Config::default(),
-            },
-        };
+        let mut config = config_from_env()?;
         let port: u16 = match var("PORT") {
             Some(p) => p
                 .parse()
@@ -345,6 +336,24 @@ impl Settings {
             threads,
         })
     }
+}
+
+/// The options from `PORTCULLIS_CONFIG` (JSON text) or the file named by
+/// `PORTCULLIS_CONFIG_FILE` (default `./portcullis.json`, if present).
+pub fn config_from_env() -> Result<Config, String> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    Ok(
+        match (var("PORTCULLIS_CONFIG"), var("PORTCULLIS_CONFIG_FILE")) {
+            (Some(text), _) => Config::from_json(&text)?,
+            (None, Some(file)) => Config::from_json(
+                &std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?,
+            )?,
+            (None, None) => match std::fs::read_to_string("portcullis.json") {
+                Ok(text) => Config::from_json(&text)?,
+                Err(_) => Config::default(),
+            },
+        },
+    )
 }
 
 /// Builds an [`Auth`] over a SQLite file for this thread; `shared` is what every thread's `Auth`
@@ -398,6 +407,7 @@ pub fn sqlite_path(url: &str) -> std::path::PathBuf {
 /// messages (never with a password) and the migrations applied.
 pub fn migrate_url(
     url: &str,
+    config: &Config,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(String, Vec<&'static str>), String> {
     let (sql, target) = if is_libsql_url(url) || is_postgres_url(url) {
@@ -419,14 +429,23 @@ pub fn migrate_url(
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    let list = migrations_for(url, config)?;
     let applied = runtime
-        .block_on(crate::store::migrations::apply_with(
+        .block_on(crate::store::migrations::apply_list_with(
             sql.as_ref(),
             dialect_of(url),
+            &list,
             progress,
         ))
         .map_err(|e| format!("migration failed on {target}: {e}"))?;
     Ok((target, applied))
+}
+
+/// The migrations for a database and configuration: the core's in its dialect, and the enabled
+/// plugins'.
+fn migrations_for(url: &str, config: &Config) -> Result<Vec<crate::plugins::Migration>, String> {
+    let plugins = crate::plugins::Plugins::from_config(config).migrations();
+    crate::store::migrations::plugin_migrations(dialect_of(url), plugins)
 }
 
 /// Whether a `DATABASE_URL` names a libSQL server (`libsql://`, `https://`, `http://`).
@@ -499,10 +518,12 @@ pub fn migrate(settings: &Settings) -> Result<Vec<&'static str>, String> {
         .build()
         .map_err(|e| e.to_string())?;
     let url = settings.database.to_string_lossy();
+    let list = migrations_for(&url, &settings.config)?;
     runtime
-        .block_on(crate::store::migrations::apply_with(
+        .block_on(crate::store::migrations::apply_list_with(
             sql.as_ref(),
             dialect_of(&url),
+            &list,
             &mut |_| {},
         ))
         .map_err(|e| format!("migration failed: {e}"))

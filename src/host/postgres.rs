@@ -183,7 +183,7 @@ async fn run(
     client: &impl tokio_postgres::GenericClient,
     statement: &Statement,
 ) -> Result<Vec<Row>, SqlError> {
-    let sql = numbered_placeholders(statement.sql);
+    let sql = numbered_placeholders(&statement.sql);
     let prepared = client.prepare(&sql).await.map_err(pg_error)?;
     let params: Vec<Param> = statement.params.iter().map(Param).collect();
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();

@@ -163,13 +163,13 @@ fn from_sqlite(value: sqlite::Value) -> Value {
 impl Sql for SpinSql {
     async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
         let params = statement.params.into_iter().map(to_sqlite).collect();
-        self.run(statement.sql, params).await
+        self.run(&statement.sql, params).await
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, SqlError> {
         self.transaction(statements.into_iter().map(|s| {
             (
-                s.sql.to_owned(),
+                s.sql.to_string(),
                 s.params.into_iter().map(to_sqlite).collect(),
             )
         }))

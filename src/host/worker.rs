@@ -49,7 +49,7 @@ fn bind(db: &D1Sql, statement: &Statement) -> Result<worker::D1PreparedStatement
             Value::Blob(b) => js_sys::Uint8Array::from(b.as_slice()).into(),
         })
         .collect();
-    db.prepare(statement.sql).bind(&params).map_err(d1_error)
+    db.prepare(&statement.sql).bind(&params).map_err(d1_error)
 }
 
 fn d1_error(e: worker::Error) -> SqlError {

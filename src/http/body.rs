@@ -35,7 +35,7 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Option<Value>, A
 }
 
 /// zod's name for a JSON value's type in "expected X, received Y".
-fn received(value: Option<&Value>) -> &'static str {
+pub fn received(value: Option<&Value>) -> &'static str {
     match value {
         None => "undefined",
         Some(Value::Null) => "null",
@@ -86,7 +86,8 @@ impl<'a> Validator<'a> {
         self.map.and_then(|m| m.get(key))
     }
 
-    fn issue(&mut self, key: &str, text: impl std::fmt::Display) {
+    /// Records a validation issue for `key` (`[body.<key>] <text>`).
+    pub fn issue(&mut self, key: &str, text: impl std::fmt::Display) {
         if self.map.is_some() {
             self.issues.push(format!("[body.{key}] {text}"));
         }

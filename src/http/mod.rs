@@ -10,6 +10,7 @@ use http::{header, HeaderValue, Method, Response, StatusCode};
 
 use crate::context::Ctx;
 use crate::error::ApiError;
+use crate::plugins::{Endpoint, Plugin, Plugins};
 use crate::routes::{
     account, email_password, email_verification, misc, password, sessions, social, user, Reply,
 };
@@ -27,61 +28,112 @@ pub struct Site<'a> {
     pub trusted: &'a origin::TrustedOrigins,
     /// The base URL's origin.
     pub base_origin: &'a str,
+    /// The plugins, whose hooks run around every endpoint.
+    pub plugins: &'a Plugins,
 }
 
-/// Runs one request through routing, checks and its endpoint.
+/// What a request was routed to.
+pub enum Target<'a> {
+    /// A core endpoint.
+    Core(Route<'a>),
+    /// A plugin's endpoint.
+    Plugin(&'a dyn Plugin, Endpoint),
+}
+
+/// Runs one routed request through the checks, the plugins' before-hooks, its endpoint and the
+/// plugins' after-hooks. `path` is relative to the base path.
 pub async fn dispatch(
     ctx: &mut Ctx<'_>,
     site: &Site<'_>,
     method: &Method,
-    route: Route<'_>,
+    path: &str,
+    target: Target<'_>,
     raw_body: &[u8],
 ) -> Result<Reply, ApiError> {
-    let body = if *method == Method::POST {
+    let mut body = if *method == Method::POST {
         body::parse(ctx.header("content-type"), raw_body)?
     } else {
         None
     };
     origin::check_request(method, ctx.headers, site.trusted, site.base_origin)?;
-    if route.is_form() {
+    let (is_form, checks_query_callback) = match &target {
+        Target::Core(route) => (route.is_form(), route.checks_query_callback()),
+        Target::Plugin(_, endpoint) => (endpoint.form, *method == Method::GET),
+    };
+    if is_form {
         origin::check_form(ctx.headers, site.trusted, site.base_origin)?;
     }
-    if *method != Method::GET || route.checks_query_callback() {
+    if *method != Method::GET || checks_query_callback {
         origin::check_callback_urls(body.as_ref(), ctx.query_param("callbackURL"), site.trusted)?;
     }
+    if let (Target::Plugin(..), true) = (&target, *method == Method::GET) {
+        // Plugin GET endpoints (magic-link/verify) take every redirect target in the query.
+        let query: serde_json::Map<String, serde_json::Value> = ctx
+            .query
+            .iter()
+            .filter(|(k, _)| k == "errorCallbackURL" || k == "newUserCallbackURL")
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        origin::check_callback_urls(Some(&query.into()), None, site.trusted)?;
+    }
+    let mut answered = None;
+    for plugin in site.plugins.iter() {
+        if let Some(reply) = plugin.before(ctx, path, &mut body).await? {
+            answered = Some(reply);
+            break;
+        }
+    }
+    let mut outcome = match answered {
+        Some(reply) => Ok(reply),
+        None => match target {
+            Target::Core(route) => core(ctx, route, &body).await,
+            Target::Plugin(plugin, _) => plugin.call(ctx, path, &body).await,
+        },
+    };
+    for plugin in site.plugins.iter() {
+        outcome = plugin.after(ctx, path, &body, outcome).await;
+    }
+    outcome
+}
+
+async fn core(
+    ctx: &mut Ctx<'_>,
+    route: Route<'_>,
+    body: &Option<serde_json::Value>,
+) -> Result<Reply, ApiError> {
     match route {
         Route::Ok => Ok(misc::ok()),
         Route::Error => Ok(misc::error_page(ctx)),
-        Route::SignUpEmail => email_password::sign_up(ctx, &body).await,
-        Route::SignInEmail => email_password::sign_in(ctx, &body).await,
-        Route::SignOut => sessions::sign_out(ctx, &body).await,
+        Route::SignUpEmail => email_password::sign_up(ctx, body).await,
+        Route::SignInEmail => email_password::sign_in(ctx, body).await,
+        Route::SignOut => sessions::sign_out(ctx, body).await,
         Route::GetSession => sessions::get_session(ctx).await,
         Route::ListSessions => sessions::list_sessions(ctx).await,
-        Route::RevokeSession => sessions::revoke_session(ctx, &body).await,
+        Route::RevokeSession => sessions::revoke_session(ctx, body).await,
         Route::RevokeSessions => sessions::revoke_sessions(ctx).await,
         Route::RevokeOtherSessions => sessions::revoke_other_sessions(ctx).await,
-        Route::UpdateUser => user::update_user(ctx, &body).await,
-        Route::UpdateSession => user::update_session(ctx, &body).await,
-        Route::ChangeEmail => user::change_email(ctx, &body).await,
-        Route::DeleteUser => user::delete_user(ctx, &body).await,
+        Route::UpdateUser => user::update_user(ctx, body).await,
+        Route::UpdateSession => user::update_session(ctx, body).await,
+        Route::ChangeEmail => user::change_email(ctx, body).await,
+        Route::DeleteUser => user::delete_user(ctx, body).await,
         Route::DeleteUserCallback => user::delete_user_callback(ctx).await,
-        Route::ChangePassword => password::change_password(ctx, &body).await,
-        Route::VerifyPassword => password::verify_password(ctx, &body).await,
-        Route::RequestPasswordReset => password::request_password_reset(ctx, &body).await,
+        Route::ChangePassword => password::change_password(ctx, body).await,
+        Route::VerifyPassword => password::verify_password(ctx, body).await,
+        Route::RequestPasswordReset => password::request_password_reset(ctx, body).await,
         Route::ResetPasswordCallback(token) => password::reset_password_callback(ctx, token).await,
-        Route::ResetPassword => password::reset_password(ctx, &body).await,
+        Route::ResetPassword => password::reset_password(ctx, body).await,
         Route::SendVerificationEmail => {
-            email_verification::send_verification_email(ctx, &body).await
+            email_verification::send_verification_email(ctx, body).await
         }
         Route::VerifyEmail => email_verification::verify_email(ctx).await,
-        Route::SignInSocial => social::sign_in_social(ctx, &body).await,
+        Route::SignInSocial => social::sign_in_social(ctx, body).await,
         Route::Callback(provider) => social::callback(ctx, provider).await,
-        Route::CallbackPost(provider) => Ok(social::callback_post(ctx, provider, &body)),
+        Route::CallbackPost(provider) => Ok(social::callback_post(ctx, provider, body)),
         Route::ListAccounts => account::list_accounts(ctx).await,
-        Route::UnlinkAccount => account::unlink_account(ctx, &body).await,
-        Route::LinkSocial => account::link_social(ctx, &body).await,
-        Route::GetAccessToken => account::get_access_token(ctx, &body).await,
-        Route::RefreshToken => account::refresh_token(ctx, &body).await,
+        Route::UnlinkAccount => account::unlink_account(ctx, body).await,
+        Route::LinkSocial => account::link_social(ctx, body).await,
+        Route::GetAccessToken => account::get_access_token(ctx, body).await,
+        Route::RefreshToken => account::refresh_token(ctx, body).await,
         Route::AccountInfo => account::account_info(ctx).await,
     }
 }

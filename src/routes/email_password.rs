@@ -53,6 +53,7 @@ pub async fn sign_up(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
         image: image.map(str::to_owned),
         created_at: ctx.now,
         updated_at: ctx.now,
+        fields: crate::plugins::new_user_fields(ctx.user_fields, body)?,
         id: generate_id(),
     };
     // Without auto sign-in (or with verification required) Better Auth does not reveal that an
@@ -122,7 +123,43 @@ pub async fn sign_in(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
         return Err(ApiError::PASSWORD_TOO_LONG);
     }
 
-    let found = users::find_by_email_with_password(ctx.sql, &email.to_lowercase()).await?;
+    let found =
+        users::find_by_email_with_password(ctx.sql, ctx.user_fields, &email.to_lowercase()).await?;
+    let attempt = PasswordSignIn {
+        password,
+        callback_url,
+        remember_me,
+        unknown: ApiError::INVALID_EMAIL_OR_PASSWORD,
+    };
+    password_sign_in(ctx, found, attempt).await
+}
+
+/// A password sign-in, once the user is looked up (by email, or by username in the plugin).
+pub struct PasswordSignIn<'a> {
+    /// The password given.
+    pub password: &'a str,
+    /// `callbackURL`.
+    pub callback_url: Option<&'a str>,
+    /// `rememberMe`.
+    pub remember_me: Option<bool>,
+    /// The answer for an unknown user or a wrong password.
+    pub unknown: ApiError,
+}
+
+/// Checks the password of a looked-up user and signs them in: Better Auth's sign-in answer
+/// (`{redirect, token, url?, user}`) with session cookies, or `attempt.unknown`. One write (the
+/// session, batched with a rehash when one is due). An unknown user costs the same hashing work.
+pub async fn password_sign_in(
+    ctx: &mut Ctx<'_>,
+    found: Option<users::UserWithPassword>,
+    attempt: PasswordSignIn<'_>,
+) -> Result<Reply, ApiError> {
+    let PasswordSignIn {
+        password,
+        callback_url,
+        remember_me,
+        unknown,
+    } = attempt;
     let algorithm = ctx.hasher.algorithm();
     let Some((record, account_id, stored)) = found.and_then(|f| {
         Some((
@@ -131,12 +168,12 @@ pub async fn sign_in(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, A
             f.password_hash.filter(|h| !h.is_empty())?,
         ))
     }) else {
-        // The same hashing work as a real check, so unknown emails cannot be told apart by time.
+        // The same hashing work as a real check, so unknown users cannot be told apart by time.
         ctx.hasher.verify(dummy_hash(algorithm), password).await;
-        return Err(ApiError::INVALID_EMAIL_OR_PASSWORD);
+        return Err(unknown);
     };
     if !ctx.hasher.verify(&stored, password).await {
-        return Err(ApiError::INVALID_EMAIL_OR_PASSWORD);
+        return Err(unknown);
     }
     if ctx.config.email_and_password.require_email_verification && !record.email_verified {
         if ctx.mailer.enabled() && ctx.config.email_verification.send_on_sign_in {

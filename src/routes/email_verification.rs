@@ -75,7 +75,7 @@ pub async fn send_verification_email(
     let email = email.unwrap_or_default().to_lowercase();
     match session::current(ctx, Read::default()).await? {
         None => {
-            if let Some(user) = users::find_by_email(ctx.sql, &email).await? {
+            if let Some(user) = users::find_by_email(ctx.sql, ctx.user_fields, &email).await? {
                 if !user.email_verified {
                     send_verification_mail(ctx, &user, callback_url).await;
                 }
@@ -140,7 +140,7 @@ pub async fn verify_email(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         let Some(user_id) = user_id else {
             return fail(INVALID_TOKEN);
         };
-        let Some(bound) = users::find_by_id(ctx.sql, &user_id).await? else {
+        let Some(bound) = users::find_by_id(ctx.sql, ctx.user_fields, &user_id).await? else {
             return fail(USER_NOT_FOUND);
         };
         if bound.email.to_lowercase() != email {
@@ -194,7 +194,7 @@ pub async fn verify_email(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         });
     }
 
-    let Some(user) = users::find_by_email(ctx.sql, &email).await? else {
+    let Some(user) = users::find_by_email(ctx.sql, ctx.user_fields, &email).await? else {
         return fail(USER_NOT_FOUND);
     };
     if user_id.is_some_and(|id| id != user.id) {

@@ -153,7 +153,8 @@ pub(crate) async fn link(
     let id_token = parse(map)?;
     let info = verified_user(ctx, provider, &id_token).await?;
     let linking = &ctx.config.account.account_linking;
-    let existing = accounts::find_by_key_with_user(ctx.sql, &provider.id, &info.id).await?;
+    let existing =
+        accounts::find_by_key_with_user(ctx.sql, ctx.user_fields, &provider.id, &info.id).await?;
     let account = Account {
         id: generate_id(),
         account_id: info.id.clone(),

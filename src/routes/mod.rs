@@ -63,7 +63,7 @@ pub async fn send_mail(
 }
 
 /// `callbackURL` resolved against the base URL's origin (`new URL(callbackURL, baseURL)`), with
-/// `params` set in its query, as Better Auth builds its redirects.
+/// `params` (if any) set in its query, as Better Auth builds its redirects.
 pub fn redirect_url(
     ctx: &crate::context::Ctx,
     callback_url: &str,
@@ -79,6 +79,9 @@ pub fn redirect_url(
             format!("{origin}/{callback_url}")
         }
     };
+    if params.is_empty() {
+        return absolute;
+    }
     append_query(&absolute, params)
 }
 

@@ -133,7 +133,7 @@ pub async fn request_password_reset(
         ));
     }
     let email = email.unwrap_or_default().to_lowercase();
-    let Some(user) = users::find_by_email(ctx.sql, &email).await? else {
+    let Some(user) = users::find_by_email(ctx.sql, ctx.user_fields, &email).await? else {
         return Ok(Reply::Json(RESET_MESSAGE.to_owned()));
     };
     let token = random_string(24, ALPHANUMERIC);
@@ -212,7 +212,10 @@ pub async fn reset_password(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<R
         return Err(INVALID_TOKEN);
     };
     let user_id = verification.value.clone();
-    if users::find_by_id(ctx.sql, &user_id).await?.is_none() {
+    if users::find_by_id(ctx.sql, ctx.user_fields, &user_id)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::Coded(
             http::StatusCode::BAD_REQUEST,
             "USER_NOT_FOUND",

@@ -393,7 +393,8 @@ pub(crate) async fn sign_in_user(
     let email = info.email.as_deref().unwrap_or_default().to_lowercase();
     let linking = &ctx.config.account.account_linking;
     let mut statements: Vec<Statement> = Vec::new();
-    let owned = accounts::find_by_key_with_user(ctx.sql, &provider.id, &info.id).await?;
+    let owned =
+        accounts::find_by_key_with_user(ctx.sql, ctx.user_fields, &provider.id, &info.id).await?;
     let (mut user, is_register) = match owned {
         Some((_, None)) => {
             (ctx.log)("OAuth account references a missing user. Repair the account before retrying authentication.");
@@ -411,7 +412,7 @@ pub(crate) async fn sign_in_user(
             }
             (user, false)
         }
-        None => match users::find_by_email(ctx.sql, &email).await? {
+        None => match users::find_by_email(ctx.sql, ctx.user_fields, &email).await? {
             Some(user) => {
                 let trusted = linking.trusted_providers.contains(&provider.id);
                 if (!trusted && !info.email_verified)
@@ -435,6 +436,7 @@ pub(crate) async fn sign_in_user(
                     image: info.image.clone(),
                     created_at: ctx.now,
                     updated_at: ctx.now,
+                    fields: crate::plugins::new_user_fields(ctx.user_fields, &None)?,
                     id: generate_id(),
                 };
                 statements.push(user.insert());
@@ -501,7 +503,8 @@ async fn link_account(
     if !same_email && !linking.allow_different_emails {
         return Ok(Err("email_does_not_match"));
     }
-    let existing = accounts::find_by_key_with_user(ctx.sql, &provider.id, &info.id).await?;
+    let existing =
+        accounts::find_by_key_with_user(ctx.sql, ctx.user_fields, &provider.id, &info.id).await?;
     let statement = match existing {
         Some((account, _)) if account.user_id != link.user_id => {
             return Ok(Err("account_already_linked_to_different_user"));

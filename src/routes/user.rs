@@ -28,7 +28,7 @@ fn body_object(body: &Option<Value>) -> Result<&serde_json::Map<String, Value>, 
     }
 }
 
-/// `POST /update-user {name?, image?}` → `{status: true}`; re-sets the session cookies.
+/// `POST /update-user {name?, image?, <plugin input fields>?}` → `{status: true}`; re-sets the session cookies.
 pub async fn update_user(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Reply, ApiError> {
     let map = body_object(body)?;
     let current = session::require(ctx, Read::default()).await?;
@@ -61,13 +61,14 @@ pub async fn update_user(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Repl
             ))
         }
     };
-    if name.is_none() && image.is_none() {
+    let fields = crate::plugins::updated_user_fields(ctx.user_fields, body)?;
+    if name.is_none() && image.is_none() && fields.is_empty() {
         return Err(ApiError::Uncoded(
             http::StatusCode::BAD_REQUEST,
             NO_FIELDS.into(),
         ));
     }
-    let mut user = users::find_by_id(ctx.sql, &current.user.id)
+    let mut user = users::find_by_id(ctx.sql, ctx.user_fields, &current.user.id)
         .await?
         .ok_or(ApiError::UNAUTHORIZED)?;
     if let Some(name) = name {
@@ -75,6 +76,9 @@ pub async fn update_user(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Repl
     }
     if let Some(image) = image {
         user.image = image;
+    }
+    for (field, value) in fields {
+        user.set_field(&field, value);
     }
     user.updated_at = ctx.now;
     ctx.sql.query(users::update(&user)).await?;
@@ -123,7 +127,10 @@ pub async fn change_email(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Rep
             "Verification email isn't enabled".into(),
         ));
     }
-    if users::find_by_email(ctx.sql, &new_email).await?.is_none() {
+    if users::find_by_email(ctx.sql, ctx.user_fields, &new_email)
+        .await?
+        .is_none()
+    {
         let token = email_verification::token(
             ctx,
             &current.user.email,

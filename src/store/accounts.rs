@@ -186,22 +186,22 @@ pub async fn list_for_user(
         .collect()
 }
 
-/// The account of a provider's user, with its owner if the owner still exists. One round trip.
+/// The account of a provider's user, with its owner if the owner still exists (plugin columns
+/// included, `schema`). One round trip.
 pub async fn find_by_key_with_user(
     sql: &dyn super::Sql,
+    schema: &[super::users::UserField],
     provider_id: &str,
     account_id: &str,
 ) -> Result<Option<(Account, Option<super::users::User>)>, super::SqlError> {
-    const SQL: &str = concat!(
-        "SELECT ",
+    let query = format!(
+        r#"SELECT {}, {} FROM "account" a LEFT JOIN "user" u ON u."id" = a."userId" WHERE a."providerId" = ? AND a."accountId" = ? LIMIT 1"#,
         account_columns!(),
-        ", ",
-        crate::store::users::user_columns!(),
-        r#" FROM "account" a LEFT JOIN "user" u ON u."id" = a."userId" WHERE a."providerId" = ? AND a."accountId" = ? LIMIT 1"#
+        super::users::select_columns(schema)
     );
     let rows = sql
         .query(Statement::new(
-            SQL,
+            query,
             vec![provider_id.into(), account_id.into()],
         ))
         .await?;
@@ -214,7 +214,7 @@ pub async fn find_by_key_with_user(
     let user = if orphaned {
         None
     } else {
-        Some(super::users::User::from_cols(&mut cols)?)
+        Some(super::users::User::from_cols(&mut cols, schema)?)
     };
     Ok(Some((account, user)))
 }

@@ -226,7 +226,7 @@ fn rows(rows: Vec<Vec<HranaValue>>) -> Result<Vec<Row>, SqlError> {
 impl Sql for LibsqlSql {
     async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
         let mut request = String::from(r#"{"type":"execute","stmt":"#);
-        push_stmt(&mut request, statement.sql, &statement.params);
+        push_stmt(&mut request, &statement.sql, &statement.params);
         request.push('}');
         let result = self.pipeline(&request).await?.into_iter().next().flatten();
         let result = result.ok_or_else(|| SqlError::new("libSQL sent no result"))?;
@@ -239,7 +239,7 @@ impl Sql for LibsqlSql {
             String::from(r#"{"type":"batch","batch":{"steps":[{"stmt":{"sql":"BEGIN IMMEDIATE"}}"#);
         for (i, statement) in statements.iter().enumerate() {
             request.push_str(r#",{"stmt":"#);
-            push_stmt(&mut request, statement.sql, &statement.params);
+            push_stmt(&mut request, &statement.sql, &statement.params);
             request.push_str(&format!(r#","condition":{{"type":"ok","step":{i}}}}}"#));
         }
         request.push_str(&format!(

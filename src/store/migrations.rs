@@ -1,6 +1,7 @@
 //! The SQL migrations in `migrations/` (SQLite, which D1, Spin and libSQL speak) and
 //! `migrations/postgres/` (PostgreSQL), embedded, and the runner the native host and
-//! `portcullis migrate` use.
+//! `portcullis migrate` use. Plugins bring their own (SQLite only, for now: see
+//! [`plugin_migrations`]).
 //!
 //! Applied migrations are recorded in `d1_migrations`, the table wrangler keeps for D1, so a
 //! database migrated by `wrangler d1 migrations apply` and one migrated here agree on what is
@@ -72,28 +73,69 @@ impl Dialect {
     }
 }
 
-/// Applies the SQLite migrations not yet recorded; returns the names applied.
+/// Applies the core SQLite migrations not yet recorded; returns the names applied.
 pub async fn apply(sql: &dyn Sql) -> Result<Vec<&'static str>, SqlError> {
-    apply_with(sql, Dialect::Sqlite, &mut |_| {}).await
+    apply_list(sql, MIGRATIONS).await
 }
 
-/// Applies the migrations of `dialect` not yet recorded, calling `progress` before each one with
-/// its name; returns the names applied. Each migration and its record are one transaction.
+/// Applies the SQLite migrations of `list` (the core's and plugins', see `Auth::migrations`)
+/// not yet recorded, in order; returns the names applied.
+pub async fn apply_list(
+    sql: &dyn Sql,
+    list: &[(&'static str, &'static str)],
+) -> Result<Vec<&'static str>, SqlError> {
+    apply_list_with(sql, Dialect::Sqlite, list, &mut |_| {}).await
+}
+
+/// Applies the core migrations of `dialect` not yet recorded, calling `progress` before each
+/// one with its name; returns the names applied.
 pub async fn apply_with(
     sql: &dyn Sql,
     dialect: Dialect,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<&'static str>, SqlError> {
+    apply_list_with(sql, dialect, dialect.migrations(), progress).await
+}
+
+/// The core migrations of `dialect` followed by the plugins' (`plugins`, SQLite text). Plugins'
+/// tables have no PostgreSQL migration yet: on PostgreSQL any plugin migration is an error that
+/// names them.
+pub fn plugin_migrations(
+    dialect: Dialect,
+    plugins: Vec<(&'static str, &'static str)>,
+) -> Result<Vec<(&'static str, &'static str)>, String> {
+    if dialect == Dialect::Postgres && !plugins.is_empty() {
+        let names: Vec<&str> = plugins.iter().map(|(name, _)| *name).collect();
+        return Err(format!(
+            "these plugin migrations have no PostgreSQL version yet: {} (PostgreSQL runs the core tables only; turn those plugins off or use SQLite/libSQL)",
+            names.join(", ")
+        ));
+    }
+    let mut list = dialect.migrations().to_vec();
+    list.extend(plugins);
+    Ok(list)
+}
+
+/// Applies the migrations of `list` in `dialect` not yet recorded, in order, calling `progress`
+/// before each one with its name; returns the names applied. Each migration and its record are
+/// one transaction. A migration that adds a column a database already has (one Better Auth
+/// created with the plugin on) is applied statement by statement, skipping those columns.
+pub async fn apply_list_with(
+    sql: &dyn Sql,
+    dialect: Dialect,
+    list: &[(&'static str, &'static str)],
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<&'static str>, SqlError> {
     if dialect == Dialect::Sqlite {
         // SQLite serialises writers, and each migration is one transaction with its record.
-        return apply_unlocked(sql, dialect, progress).await;
+        return apply_unlocked(sql, dialect, list, progress).await;
     }
     // PostgreSQL runs concurrent `CREATE TABLE IF NOT EXISTS` side by side (and one fails): one
     // migrator at a time, under a session advisory lock.
     const LOCK: &str = "SELECT pg_advisory_lock(72010508)";
     const UNLOCK: &str = "SELECT pg_advisory_unlock(72010508)";
     sql.query(Statement::new(LOCK, vec![])).await?;
-    let applied = apply_unlocked(sql, dialect, progress).await;
+    let applied = apply_unlocked(sql, dialect, list, progress).await;
     let unlocked = sql.query(Statement::new(UNLOCK, vec![])).await;
     let applied = applied?;
     unlocked?;
@@ -103,6 +145,7 @@ pub async fn apply_with(
 async fn apply_unlocked(
     sql: &dyn Sql,
     dialect: Dialect,
+    list: &[(&'static str, &'static str)],
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<&'static str>, SqlError> {
     sql.execute_script(dialect.record_table()).await?;
@@ -114,16 +157,42 @@ async fn apply_unlocked(
         .filter_map(|row| row.into_iter().next().and_then(Value::into_text))
         .collect();
     let mut applied = Vec::new();
-    for (name, script) in dialect.migrations() {
-        if done.iter().any(|d| d == name) {
+    for (name, script) in list {
+        if done.iter().any(|d| d == name) || applied.contains(name) {
             continue;
         }
         progress(name);
         let record = format!("INSERT INTO d1_migrations (name) VALUES ('{name}');");
-        sql.execute_script(&format!("{script}\n{record}"))
-            .await
-            .map_err(|e| SqlError::new(format!("{name}: {e}")))?;
+        match sql.execute_script(&format!("{script}\n{record}")).await {
+            Ok(()) => {}
+            Err(error) if error.message.contains("duplicate column name") => {
+                for statement in statements(script) {
+                    match sql.execute_script(&statement).await {
+                        Err(e) if !e.message.contains("duplicate column name") => {
+                            return Err(SqlError::new(format!("{name}: {e}")))
+                        }
+                        _ => {}
+                    }
+                }
+                sql.execute_script(&record).await?;
+            }
+            Err(error) => return Err(SqlError::new(format!("{name}: {error}"))),
+        }
         applied.push(*name);
     }
     Ok(applied)
+}
+
+/// A migration's statements: its lines without `--` comments, split after each `;`.
+fn statements(script: &str) -> Vec<String> {
+    let text: String = script
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.split_inclusive(';')
+        .map(str::trim)
+        .filter(|s| s.len() > 1)
+        .map(str::to_owned)
+        .collect()
 }

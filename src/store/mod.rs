@@ -6,6 +6,7 @@
 //! speak. Every function here states how many round trips it costs; the endpoint budgets in
 //! DESIGN.md are sums of these and are enforced by tests that count calls ([`CountingSql`]).
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
@@ -104,16 +105,19 @@ pub type Row = Vec<Value>;
 /// One SQL statement with `?` placeholders and its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    /// The SQL text.
-    pub sql: &'static str,
+    /// The SQL text: a constant, or built once the user's plugin columns are known.
+    pub sql: Cow<'static, str>,
     /// Values for the `?` placeholders, in order.
     pub params: Vec<Value>,
 }
 
 impl Statement {
     /// A statement with parameters.
-    pub fn new(sql: &'static str, params: Vec<Value>) -> Self {
-        Statement { sql, params }
+    pub fn new(sql: impl Into<Cow<'static, str>>, params: Vec<Value>) -> Self {
+        Statement {
+            sql: sql.into(),
+            params,
+        }
     }
 }
 
@@ -329,10 +333,12 @@ impl<K: Kv + ?Sized> Kv for std::rc::Rc<K> {
 }
 
 /// Columns are read by position; a short or mistyped row is a storage error, never a panic.
-pub(crate) struct Cols(std::vec::IntoIter<Value>);
+/// Public so plugins read their own tables the way the core reads its.
+pub struct Cols(std::vec::IntoIter<Value>);
 
 impl Cols {
-    pub(crate) fn new(row: Row) -> Self {
+    /// Reads `row` from its first column.
+    pub fn new(row: Row) -> Self {
         Cols(row.into_iter())
     }
     fn next(&mut self) -> Result<Value, SqlError> {
@@ -340,14 +346,16 @@ impl Cols {
             .next()
             .ok_or_else(|| SqlError::new("row has fewer columns than selected"))
     }
-    pub(crate) fn text(&mut self) -> Result<String, SqlError> {
+    /// The next column as text (integers are written out).
+    pub fn text(&mut self) -> Result<String, SqlError> {
         match self.next()? {
             Value::Text(s) => Ok(s),
             Value::Integer(n) => Ok(n.to_string()),
             other => Err(SqlError::new(format!("expected text, found {other:?}"))),
         }
     }
-    pub(crate) fn opt_text(&mut self) -> Result<Option<String>, SqlError> {
+    /// The next column as text, or `None` for NULL.
+    pub fn opt_text(&mut self) -> Result<Option<String>, SqlError> {
         match self.next()? {
             Value::Null => Ok(None),
             Value::Text(s) => Ok(Some(s)),
@@ -355,10 +363,16 @@ impl Cols {
             other => Err(SqlError::new(format!("expected text, found {other:?}"))),
         }
     }
-    pub(crate) fn boolean(&mut self) -> Result<bool, SqlError> {
+    /// The next column as it is.
+    pub fn value(&mut self) -> Result<Value, SqlError> {
+        self.next()
+    }
+    /// The next column as a boolean (0/1, or `true`/`false` text).
+    pub fn boolean(&mut self) -> Result<bool, SqlError> {
         Ok(self.next()?.as_bool())
     }
-    pub(crate) fn millis(&mut self) -> Result<crate::time::Millis, SqlError> {
+    /// The next column as a date (ISO text or Unix milliseconds).
+    pub fn millis(&mut self) -> Result<crate::time::Millis, SqlError> {
         let v = self.next()?;
         v.as_millis()
             .ok_or_else(|| SqlError::new(format!("expected a date, found {v:?}")))

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::users::{user_columns, User};
+use super::users::{select_columns, User, UserField};
 use super::{Cols, Sql, SqlError, Statement};
 use crate::time::{to_iso, Millis};
 
@@ -72,21 +72,23 @@ impl Session {
 /// The session with this token and its user, in one round trip.
 pub async fn find_with_user(
     sql: &dyn Sql,
+    schema: &[UserField],
     token: &str,
 ) -> Result<Option<(Session, User)>, SqlError> {
-    const SQL: &str = concat!(
-        "SELECT ",
+    let query = format!(
+        r#"SELECT {}, {} FROM "session" s JOIN "user" u ON u."id" = s."userId" WHERE s."token" = ? LIMIT 1"#,
         session_columns!(),
-        ", ",
-        user_columns!(),
-        r#" FROM "session" s JOIN "user" u ON u."id" = s."userId" WHERE s."token" = ? LIMIT 1"#
+        select_columns(schema)
     );
-    let rows = sql.query(Statement::new(SQL, vec![token.into()])).await?;
+    let rows = sql.query(Statement::new(query, vec![token.into()])).await?;
     rows.into_iter()
         .next()
         .map(|row| {
             let mut cols = Cols::new(row);
-            Ok((Session::from_cols(&mut cols)?, User::from_cols(&mut cols)?))
+            Ok((
+                Session::from_cols(&mut cols)?,
+                User::from_cols(&mut cols, schema)?,
+            ))
         })
         .transpose()
 }

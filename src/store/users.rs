@@ -1,13 +1,18 @@
-//! The `user` table and the user object Better Auth sends.
+//! The `user` table and the user object Better Auth sends, with the columns plugins add
+//! ([`UserField`]): those travel in [`User::fields`], in the order the plugins were registered,
+//! and are sent between `updatedAt` and `id` as Better Auth sends them.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
 
-use super::{Cols, Row, Sql, SqlError, Statement};
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{Cols, Row, Sql, SqlError, Statement, Value};
 use crate::time::Millis;
 
 /// A user, with its fields in the order Better Auth's database path sends them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct User {
     /// Display name; may be empty.
     pub name: String,
@@ -18,26 +23,90 @@ pub struct User {
     /// Avatar URL.
     pub image: Option<String>,
     /// Creation time.
-    #[serde(with = "crate::time::iso")]
     pub created_at: Millis,
     /// Last change.
-    #[serde(with = "crate::time::iso")]
     pub updated_at: Millis,
+    /// Plugin columns (`twoFactorEnabled`, `username`, …) by JSON name, in schema order.
+    pub fields: Vec<(String, serde_json::Value)>,
     /// 32-character id.
     pub id: String,
 }
 
-/// The columns [`User::from_cols`] reads, in order, for a table aliased `u`.
+/// What a plugin column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// `integer` 0/1 in SQLite, a JSON boolean.
+    Boolean,
+    /// `text`, a JSON string.
+    String,
+    /// `integer`/`real`, a JSON number.
+    Number,
+}
+
+/// A column a plugin adds to `user` (Better Auth's `schema.user.fields`). Its migration must
+/// create the column; the name is both the column and the JSON key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserField {
+    /// Column and JSON name, e.g. `username`. ASCII letters, digits and `_` only.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: FieldKind,
+    /// Written when a user is created without it (`null` when `None`).
+    pub default: Option<serde_json::Value>,
+    /// Whether sign-up and update-user accept it from the request body.
+    pub input: bool,
+}
+
+impl UserField {
+    /// The column value as JSON.
+    fn to_json(&self, value: Value) -> serde_json::Value {
+        match (self.kind, value) {
+            (_, Value::Null) => serde_json::Value::Null,
+            (FieldKind::Boolean, v) => v.as_bool().into(),
+            (_, Value::Integer(n)) => n.into(),
+            (_, Value::Real(n)) => serde_json::Number::from_f64(n)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            (_, Value::Text(s)) => s.into(),
+            (_, Value::Blob(_)) => serde_json::Value::Null,
+        }
+    }
+}
+
+/// A JSON field value as the column stores it.
+fn to_sql(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => (*b).into(),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0)), Value::Integer),
+        serde_json::Value::String(s) => s.clone().into(),
+        other => other.to_string().into(),
+    }
+}
+
+/// The columns [`User::from_cols`] reads, in order, for a table aliased `u` (the plugin columns
+/// follow, see [`select_columns`]).
 macro_rules! user_columns {
     () => {
         r#"u."id", u."name", u."email", u."emailVerified", u."image", u."createdAt", u."updatedAt""#
     };
 }
-pub(crate) use user_columns;
+
+/// The user's columns for a table aliased `u`, plugin columns included.
+pub fn select_columns(schema: &[UserField]) -> String {
+    let mut out = String::from(user_columns!());
+    for field in schema {
+        out.push_str(&format!(r#", u."{}""#, field.name));
+    }
+    out
+}
 
 impl User {
-    pub(crate) fn from_cols(cols: &mut Cols) -> Result<User, SqlError> {
-        Ok(User {
+    /// Reads the columns of [`select_columns`] (a plugin joining `user` to its own table reads
+    /// the user part this way).
+    pub fn from_cols(cols: &mut Cols, schema: &[UserField]) -> Result<User, SqlError> {
+        let mut user = User {
             id: cols.text()?,
             name: cols.text()?,
             email: cols.text()?,
@@ -45,23 +114,136 @@ impl User {
             image: cols.opt_text()?,
             created_at: cols.millis()?,
             updated_at: cols.millis()?,
-        })
+            fields: Vec::with_capacity(schema.len()),
+        };
+        for field in schema {
+            let value = field.to_json(cols.value()?);
+            user.fields.push((field.name.to_owned(), value));
+        }
+        Ok(user)
     }
 
-    /// The insert for this user.
+    /// A plugin field's value (`None` when the schema has no such field).
+    pub fn field(&self, name: &str) -> Option<&serde_json::Value> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Sets a plugin field, keeping its place (or appending it).
+    pub fn set_field(&mut self, name: &str, value: serde_json::Value) {
+        match self.fields.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => *v = value,
+            None => self.fields.push((name.to_owned(), value)),
+        }
+    }
+
+    /// The insert for this user, its plugin fields included.
     pub fn insert(&self) -> Statement {
+        let mut columns = String::from(
+            r#""id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt""#,
+        );
+        let mut params = vec![
+            self.id.clone().into(),
+            self.name.clone().into(),
+            self.email.clone().into(),
+            self.email_verified.into(),
+            self.image.clone().into(),
+            crate::time::to_iso(self.created_at).into(),
+            crate::time::to_iso(self.updated_at).into(),
+        ];
+        for (name, value) in &self.fields {
+            columns.push_str(&format!(r#", "{name}""#));
+            params.push(to_sql(value));
+        }
+        let placeholders = vec!["?"; params.len()].join(", ");
         Statement::new(
-            r#"INSERT INTO "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?)"#,
-            vec![
-                self.id.clone().into(),
-                self.name.clone().into(),
-                self.email.clone().into(),
-                self.email_verified.into(),
-                self.image.clone().into(),
-                crate::time::to_iso(self.created_at).into(),
-                crate::time::to_iso(self.updated_at).into(),
-            ],
+            format!(r#"INSERT INTO "user" ({columns}) VALUES ({placeholders})"#),
+            params,
         )
+    }
+
+    /// Writes the core fields as in the cookie cache order (`id` first), then the plugin fields.
+    pub fn serialize_cached<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_map(Some(7 + self.fields.len()))?;
+        out.serialize_entry("id", &self.id)?;
+        out.serialize_entry("createdAt", &crate::time::to_iso(self.created_at))?;
+        out.serialize_entry("updatedAt", &crate::time::to_iso(self.updated_at))?;
+        out.serialize_entry("email", &self.email)?;
+        out.serialize_entry("emailVerified", &self.email_verified)?;
+        out.serialize_entry("name", &self.name)?;
+        out.serialize_entry("image", &self.image)?;
+        for (name, value) in &self.fields {
+            out.serialize_entry(name, value)?;
+        }
+        out.end()
+    }
+}
+
+impl Serialize for User {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_map(Some(7 + self.fields.len()))?;
+        out.serialize_entry("name", &self.name)?;
+        out.serialize_entry("email", &self.email)?;
+        out.serialize_entry("emailVerified", &self.email_verified)?;
+        out.serialize_entry("image", &self.image)?;
+        out.serialize_entry("createdAt", &crate::time::to_iso(self.created_at))?;
+        out.serialize_entry("updatedAt", &crate::time::to_iso(self.updated_at))?;
+        for (name, value) in &self.fields {
+            out.serialize_entry(name, value)?;
+        }
+        out.serialize_entry("id", &self.id)?;
+        out.end()
+    }
+}
+
+/// Reads a user object in any key order; keys other than the core ones become plugin fields, in
+/// the order they come (a cookie cache written by either server keeps the schema's order).
+impl<'de> Deserialize<'de> for User {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<User, D::Error> {
+        struct UserVisitor;
+        impl<'de> Visitor<'de> for UserVisitor {
+            type Value = User;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a user object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<User, A::Error> {
+                use serde::de::Error;
+                let date = |v: serde_json::Value| -> Result<Millis, A::Error> {
+                    match v {
+                        serde_json::Value::String(s) => crate::time::parse_iso(&s),
+                        serde_json::Value::Number(n) => n.as_i64(),
+                        _ => None,
+                    }
+                    .ok_or_else(|| A::Error::custom("invalid date"))
+                };
+                let (mut id, mut name, mut email, mut email_verified) = (None, None, None, None);
+                let (mut image, mut created_at, mut updated_at) = (None, None, None);
+                let mut fields = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "id" => id = Some(map.next_value()?),
+                        "name" => name = Some(map.next_value()?),
+                        "email" => email = Some(map.next_value()?),
+                        "emailVerified" => email_verified = Some(map.next_value()?),
+                        "image" => image = map.next_value()?,
+                        "createdAt" => created_at = Some(date(map.next_value()?)?),
+                        "updatedAt" => updated_at = Some(date(map.next_value()?)?),
+                        _ => fields.push((key, map.next_value()?)),
+                    }
+                }
+                Ok(User {
+                    id: id.ok_or_else(|| A::Error::missing_field("id"))?,
+                    name: name.ok_or_else(|| A::Error::missing_field("name"))?,
+                    email: email.ok_or_else(|| A::Error::missing_field("email"))?,
+                    email_verified: email_verified
+                        .ok_or_else(|| A::Error::missing_field("emailVerified"))?,
+                    image,
+                    created_at: created_at.ok_or_else(|| A::Error::missing_field("createdAt"))?,
+                    updated_at: updated_at.ok_or_else(|| A::Error::missing_field("updatedAt"))?,
+                    fields,
+                })
+            }
+        }
+        d.deserialize_map(UserVisitor)
     }
 }
 
@@ -78,20 +260,31 @@ pub struct UserWithPassword {
 /// The user with this (lower-cased) email and its credential password. One round trip.
 pub async fn find_by_email_with_password(
     sql: &dyn Sql,
+    schema: &[UserField],
     email: &str,
 ) -> Result<Option<UserWithPassword>, SqlError> {
-    const SQL: &str = concat!(
-        "SELECT ",
-        user_columns!(),
-        r#", a."id", a."password" FROM "user" u LEFT JOIN "account" a ON a."userId" = u."id" AND a."providerId" = 'credential' WHERE u."email" = ? LIMIT 1"#
+    find_with_password(sql, schema, r#"u."email""#, email).await
+}
+
+/// The user whose `column` (of `u`, e.g. `u."username"`) equals `value`, with its credential
+/// password. One round trip.
+pub async fn find_with_password(
+    sql: &dyn Sql,
+    schema: &[UserField],
+    column: &str,
+    value: &str,
+) -> Result<Option<UserWithPassword>, SqlError> {
+    let query = format!(
+        r#"SELECT {}, a."id", a."password" FROM "user" u LEFT JOIN "account" a ON a."userId" = u."id" AND a."providerId" = 'credential' WHERE {column} = ? LIMIT 1"#,
+        select_columns(schema)
     );
-    let rows = sql.query(Statement::new(SQL, vec![email.into()])).await?;
+    let rows = sql.query(Statement::new(query, vec![value.into()])).await?;
     rows.into_iter()
         .next()
         .map(|row: Row| {
             let mut cols = Cols::new(row);
             Ok(UserWithPassword {
-                user: User::from_cols(&mut cols)?,
+                user: User::from_cols(&mut cols, schema)?,
                 account_id: cols.opt_text()?,
                 password_hash: cols.opt_text()?,
             })
@@ -111,45 +304,69 @@ pub async fn email_exists(sql: &dyn Sql, email: &str) -> Result<bool, SqlError> 
 }
 
 /// The user with this id. One round trip.
-pub async fn find_by_id(sql: &dyn Sql, id: &str) -> Result<Option<User>, SqlError> {
-    const SQL: &str = concat!(
-        "SELECT ",
-        user_columns!(),
-        r#" FROM "user" u WHERE u."id" = ? LIMIT 1"#
+pub async fn find_by_id(
+    sql: &dyn Sql,
+    schema: &[UserField],
+    id: &str,
+) -> Result<Option<User>, SqlError> {
+    find_by(sql, schema, r#"u."id""#, id).await
+}
+
+/// The user whose `column` (of `u`, e.g. `u."username"`) equals `value`. One round trip.
+pub async fn find_by(
+    sql: &dyn Sql,
+    schema: &[UserField],
+    column: &str,
+    value: &str,
+) -> Result<Option<User>, SqlError> {
+    let query = format!(
+        r#"SELECT {} FROM "user" u WHERE {column} = ? LIMIT 1"#,
+        select_columns(schema)
     );
-    let rows = sql.query(Statement::new(SQL, vec![id.into()])).await?;
+    let rows = sql.query(Statement::new(query, vec![value.into()])).await?;
     rows.into_iter()
         .next()
-        .map(|row| User::from_cols(&mut Cols::new(row)))
+        .map(|row| User::from_cols(&mut Cols::new(row), schema))
         .transpose()
 }
 
 /// The user with this (lower-cased) email. One round trip.
-pub async fn find_by_email(sql: &dyn Sql, email: &str) -> Result<Option<User>, SqlError> {
-    const SQL: &str = concat!(
-        "SELECT ",
-        user_columns!(),
-        r#" FROM "user" u WHERE u."email" = ? LIMIT 1"#
-    );
-    let rows = sql.query(Statement::new(SQL, vec![email.into()])).await?;
-    rows.into_iter()
-        .next()
-        .map(|row| User::from_cols(&mut Cols::new(row)))
-        .transpose()
+pub async fn find_by_email(
+    sql: &dyn Sql,
+    schema: &[UserField],
+    email: &str,
+) -> Result<Option<User>, SqlError> {
+    find_by(sql, schema, r#"u."email""#, email).await
 }
 
-/// Writes a user's name, image, email and verification flag as they are in `user`.
+/// Writes a user's name, image, email, verification flag and plugin fields as they are in `user`.
 pub fn update(user: &User) -> Statement {
+    let mut sets = String::from(
+        r#""name" = ?, "image" = ?, "email" = ?, "emailVerified" = ?, "updatedAt" = ?"#,
+    );
+    let mut params = vec![
+        user.name.clone().into(),
+        user.image.clone().into(),
+        user.email.clone().into(),
+        user.email_verified.into(),
+        crate::time::to_iso(user.updated_at).into(),
+    ];
+    for (name, value) in &user.fields {
+        sets.push_str(&format!(r#", "{name}" = ?"#));
+        params.push(to_sql(value));
+    }
+    params.push(user.id.clone().into());
     Statement::new(
-        r#"UPDATE "user" SET "name" = ?, "image" = ?, "email" = ?, "emailVerified" = ?, "updatedAt" = ? WHERE "id" = ?"#,
-        vec![
-            user.name.clone().into(),
-            user.image.clone().into(),
-            user.email.clone().into(),
-            user.email_verified.into(),
-            crate::time::to_iso(user.updated_at).into(),
-            user.id.clone().into(),
-        ],
+        format!(r#"UPDATE "user" SET {sets} WHERE "id" = ?"#),
+        params,
+    )
+}
+
+/// Sets one plugin column of a user (`column` is a [`UserField::name`]).
+pub fn update_field(id: &str, column: &str, value: &serde_json::Value, now: Millis) -> Statement {
+    Statement::new(
+        format!(r#"UPDATE "user" SET "{column}" = ?, "updatedAt" = ? WHERE "id" = ?"#),
+        vec![to_sql(value), crate::time::to_iso(now).into(), id.into()],
     )
 }
 

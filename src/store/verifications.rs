@@ -74,3 +74,41 @@ pub async fn consume(sql: &dyn Sql, id: &str) -> Result<bool, SqlError> {
         .await?;
     Ok(!rows.is_empty())
 }
+
+/// Deletes every row with this identifier and returns the newest of them (`RETURNING`): Better
+/// Auth's `consumeVerificationValue`, in one round trip. Of two racing requests only one gets
+/// the row. The caller checks `expires_at` (an expired row is consumed all the same).
+pub async fn consume_by_identifier(
+    sql: &dyn Sql,
+    identifier: &str,
+) -> Result<Option<Verification>, SqlError> {
+    let rows = sql
+        .query(Statement::new(
+            r#"DELETE FROM "verification" WHERE "identifier" = ? RETURNING "id", "identifier", "value", "expiresAt", "createdAt""#,
+            vec![identifier.into()],
+        ))
+        .await?;
+    let mut newest: Option<(Millis, Verification)> = None;
+    for row in rows {
+        let mut cols = Cols::new(row);
+        let verification = Verification {
+            id: cols.text()?,
+            identifier: cols.text()?,
+            value: cols.text()?,
+            expires_at: cols.millis()?,
+        };
+        let created_at = cols.millis()?;
+        if newest.as_ref().is_none_or(|(at, _)| created_at >= *at) {
+            newest = Some((created_at, verification));
+        }
+    }
+    Ok(newest.map(|(_, v)| v))
+}
+
+/// Replaces a row's value (an attempt counter, say), keeping its expiry.
+pub fn update_value(id: &str, value: &str, now: Millis) -> Statement {
+    Statement::new(
+        r#"UPDATE "verification" SET "value" = ?, "updatedAt" = ? WHERE "id" = ?"#,
+        vec![value.into(), to_iso(now).into(), id.into()],
+    )
+}

@@ -10,7 +10,7 @@
 // requests carry `Origin: <base origin>` as a browser would.
 
 import { createAuthClient } from 'better-auth/client';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 
@@ -157,17 +157,18 @@ export function makeJarFetch(jar, log = []) {
 }
 
 /**
- * The official client with its own cookie jar.
+ * The official client with its own cookie jar (and, optionally, client plugins and fetch options).
  * Returns { client, jar, fetch, log } — `fetch(path, init)` is a jar-aware raw fetch relative to /api/auth,
  * `log` lists every response the jar saw ({ method, url, status, headers }).
  */
-export function makeClient() {
+export function makeClient({ plugins = [], fetchOptions = {} } = {}) {
   const jar = new CookieJar();
   const log = [];
   const jarFetch = makeJarFetch(jar, log);
   const client = createAuthClient({
     baseURL: BASE_URL,
-    fetchOptions: { customFetchImpl: jarFetch },
+    plugins,
+    fetchOptions: { customFetchImpl: jarFetch, ...fetchOptions },
   });
   return {
     client,
@@ -239,3 +240,33 @@ export function unsignCookieValue(cookieValue) {
 
 export const CORE_USER_FIELDS = ['id', 'name', 'email', 'emailVerified', 'image', 'createdAt', 'updatedAt'];
 export const CORE_SESSION_FIELDS = ['id', 'token', 'userId', 'expiresAt', 'createdAt', 'updatedAt', 'ipAddress', 'userAgent'];
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/=+$/, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The TOTP for an otpauth:// enrolment URI at `at` (RFC 6238: HMAC-SHA1, its digits and period). */
+export function totp(uri, at = Date.now()) {
+  const url = new URL(uri);
+  const key = base32Decode(url.searchParams.get('secret'));
+  const period = Number(url.searchParams.get('period') || 30);
+  const digits = Number(url.searchParams.get('digits') || 6);
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / period)));
+  const hash = createHmac('sha1', key).update(counter).digest();
+  const offset = hash[hash.length - 1] & 15;
+  const code = (hash.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
+  return String(code).padStart(digits, '0');
+}

@@ -9,8 +9,8 @@
 // The two servers have different origins (ports) and their cookies are host-only, so nothing is shared by
 // itself: the test copies cookie values from one client's jar into a client of the other server, and every
 // request carries the Origin of the server it goes to (each trusts only its own, WIRE.md §5).
-// Better Auth's user object carries plugin fields (twoFactorEnabled, username, displayUsername) that Portcullis
-// (core only) does not know, so users are compared on core fields only.
+// Both run the twoFactor and username plugins (Portcullis as scripts/interop.sh configures it), so a two-factor
+// enrolment made on one completes a sign-in on the other. Users are compared on core fields only.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +32,7 @@ const {
   DONT_REMEMBER,
   CORE_USER_FIELDS,
   CORE_SESSION_FIELDS,
+  totp,
   uniqueEmail,
   unsignCookieValue,
 } = await import('./helpers.mjs');
@@ -335,6 +336,59 @@ describe('ending sessions across servers', () => {
     await assertSignedInInDb(ba, ba.data.token);
     const after = await ba.client.listSessions();
     assert.deepEqual(after.data.map((s) => s.token), [ba.data.token]);
+  });
+});
+
+describe('two-factor across servers (the twoFactor plugin on both)', () => {
+  const post = (c, path, body) =>
+    c.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  /** Signs up on `server`, enables TOTP and verifies a first code there; returns { email, uri, backupCodes }. */
+  async function enrolOn(server) {
+    const c = clientFor(server);
+    const email = uniqueEmail(`2fa-${server.toLowerCase()}`);
+    const up = await c.client.signUp.email({ email, password: PASSWORD, name: '2FA' });
+    assert.equal(up.error, null, JSON.stringify(up.error));
+    const enabled = await post(c, '/two-factor/enable', { password: PASSWORD });
+    assert.equal(enabled.status, 200, await enabled.clone().text());
+    const { totpURI, backupCodes } = await enabled.json();
+    const verified = await post(c, '/two-factor/verify-totp', { code: totp(totpURI) });
+    assert.equal(verified.status, 200, `verify-totp on ${NAMES[server]}: ${await verified.text()}`);
+    return { email, uri: totpURI, backupCodes };
+  }
+
+  /** A password sign-in on `server` that two-factor intercepts; returns the client holding the challenge. */
+  async function challengeOn(server, email) {
+    const c = clientFor(server);
+    const res = await post(c, '/sign-in/email', { email, password: PASSWORD });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).twoFactorRedirect, true, `${NAMES[server]} intercepts the sign-in`);
+    return c;
+  }
+
+  test('a TOTP enrolment made on Portcullis completes a sign-in on Better Auth (secret decrypts there)', async () => {
+    const { email, uri } = await enrolOn('PC');
+    const c = await challengeOn('BA', email);
+    const res = await post(c, '/two-factor/verify-totp', { code: totp(uri) });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal((await getSessionRaw(c)).body.user.email, email);
+  });
+
+  test('a TOTP enrolment made on Better Auth completes a sign-in on Portcullis, and its backup codes work', async () => {
+    const { email, uri, backupCodes } = await enrolOn('BA');
+    const c = await challengeOn('PC', email);
+    const res = await post(c, '/two-factor/verify-totp', { code: totp(uri) });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal((await getSessionRaw(c)).body.user.email, email);
+    const d = await challengeOn('PC', email);
+    const backup = await post(d, '/two-factor/verify-backup-code', { code: backupCodes[0] });
+    assert.equal(backup.status, 200, await backup.text());
+    // Spent on Portcullis: Better Auth refuses it too (the re-encrypted list decrypts there).
+    const e = await challengeOn('BA', email);
+    const again = await post(e, '/two-factor/verify-backup-code', { code: backupCodes[0] });
+    assert.equal(again.status, 401);
+    const other = await post(e, '/two-factor/verify-backup-code', { code: backupCodes[1] });
+    assert.equal(other.status, 200, await other.text());
   });
 });
 

@@ -390,6 +390,19 @@ impl InProcess {
         )
     }
 
+    /// With plugins registered through the public API (`Auth::with_plugin`).
+    pub fn with_plugins(config_json: Option<&str>, add: impl FnOnce(Auth) -> Auth) -> InProcess {
+        InProcess::build(
+            Box::new(SqliteSql::memory().unwrap()),
+            Dialect::Sqlite,
+            config_json,
+            None,
+            None,
+            false,
+            add,
+        )
+    }
+
     fn with_parts(
         sql: Box<dyn portcullis::Sql>,
         dialect: Dialect,
@@ -397,6 +410,21 @@ impl InProcess {
         upstream: Option<Box<dyn portcullis::net::Upstream>>,
         http: Option<Box<dyn portcullis::net::HttpClient>>,
         with_kv: bool,
+    ) -> InProcess {
+        InProcess::build(sql, dialect, config_json, upstream, http, with_kv, |auth| {
+            auth
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        sql: Box<dyn portcullis::Sql>,
+        dialect: Dialect,
+        config_json: Option<&str>,
+        upstream: Option<Box<dyn portcullis::net::Upstream>>,
+        http: Option<Box<dyn portcullis::net::HttpClient>>,
+        with_kv: bool,
+        add: impl FnOnce(Auth) -> Auth,
     ) -> InProcess {
         let mut config = config_json
             .map(|j| Config::from_json(j).unwrap())
@@ -407,13 +435,6 @@ impl InProcess {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .unwrap();
-        runtime
-            .block_on(portcullis::store::migrations::apply_with(
-                &sql,
-                dialect,
-                &mut |_| {},
-            ))
             .unwrap();
         let sql = Rc::new(CountingSql::new(sql));
         let clock = TestClock(Rc::new(Cell::new(RECORDED_NOW)));
@@ -436,7 +457,20 @@ impl InProcess {
             rate_limit_memory: Default::default(),
             log: |line| eprintln!("{line}"),
         };
-        let auth = Auth::new(config, SECRET.to_owned(), host).unwrap();
+        let auth = add(Auth::new(config, SECRET.to_owned(), host).unwrap());
+        let migrations = match dialect {
+            Dialect::Sqlite => auth.migrations(),
+            Dialect::Postgres => Dialect::Postgres.migrations().to_vec(),
+        };
+        runtime
+            .block_on(portcullis::store::migrations::apply_list_with(
+                &*sql,
+                dialect,
+                &migrations,
+                &mut |_| {},
+            ))
+            .unwrap();
+        sql.reset();
         InProcess {
             auth,
             sql,

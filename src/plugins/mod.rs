@@ -1,0 +1,375 @@
+//! Plugins: how Portcullis is extended, and the built-in plugins written against the same API.
+//!
+//! A [`Plugin`] contributes, each optional:
+//! - **endpoints** under the base path ([`Plugin::endpoints`], answered by [`Plugin::call`]),
+//!   which pass the same body parsing, origin and callback-URL checks as the core's;
+//! - **schema**: its own migration files ([`Plugin::migrations`], applied by the native host
+//!   like the core's, and by `wrangler d1 migrations apply` when they sit in `migrations/`) and
+//!   **columns on `user`** ([`Plugin::user_fields`]), read with every user and sent in the user
+//!   JSON between `updatedAt` and `id`, as Better Auth sends them;
+//! - **hooks**: [`Plugin::on_request`] (before routing: rewrite the request's cookies),
+//!   [`Plugin::before`] (before an endpoint: change the body or answer instead),
+//!   [`Plugin::after`] (after an endpoint: replace its answer and its cookies — two-factor turns a
+//!   password sign-in into a challenge this way) and [`Plugin::on_response`] (last, on every
+//!   answer: add headers);
+//! - **rate-limit rules** ([`Plugin::rate_limit_rules`]).
+//!
+//! Hooks are matched by the path relative to the base path (`/sign-in/email`), as Better Auth's
+//! matchers see `ctx.path`. They run in registration order: the built-ins enabled in the
+//! configuration first (twoFactor, username, magicLink, emailOTP, jwt, bearer), then plugins
+//! added with [`crate::Auth::with_plugin`].
+//!
+//! Built-ins live in this module, one file each, and use nothing a plugin outside the crate could
+//! not: `Ctx`, `session`, `store`, `routes::{json, send_mail}` and `ApiError` are public.
+
+/// The attribute [`Plugin`] implementations carry: `#[portcullis::plugins::async_trait(?Send)]`
+/// (re-exported so a plugin crate needs no `async-trait` dependency of its own).
+pub use async_trait::async_trait;
+use http::Method;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::http::rate_limit::Rule;
+use crate::routes::Reply;
+use crate::store::users::UserField;
+
+pub mod bearer;
+pub mod email_otp;
+pub mod jwt;
+pub mod magic_link;
+pub mod two_factor;
+pub mod username;
+
+/// One migration: its file name (recorded in `d1_migrations`, as wrangler records D1's) and its
+/// SQL. Names must be unique across the core and every plugin; number them after the core's.
+pub type Migration = (&'static str, &'static str);
+
+/// An endpoint a plugin answers: a method and an exact path under the base path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `GET` or `POST`.
+    pub method: Method,
+    /// E.g. `/sign-in/username`.
+    pub path: &'static str,
+    /// Guarded by Better Auth's `formCsrfMiddleware` (the Fetch-Metadata rules of sign-in).
+    pub form: bool,
+}
+
+impl Endpoint {
+    /// `POST <path>`.
+    pub const fn post(path: &'static str) -> Endpoint {
+        Endpoint {
+            method: Method::POST,
+            path,
+            form: false,
+        }
+    }
+    /// The same endpoint, guarded like a sign-in form.
+    pub fn form(self) -> Endpoint {
+        Endpoint { form: true, ..self }
+    }
+    /// `GET <path>`.
+    pub const fn get(path: &'static str) -> Endpoint {
+        Endpoint {
+            method: Method::GET,
+            path,
+            form: false,
+        }
+    }
+}
+
+/// An extension of the server. Every method has a default that does nothing, so a plugin
+/// implements only what it contributes. Futures are not `Send`, like the rest of the core.
+#[async_trait(?Send)]
+pub trait Plugin {
+    /// The plugin's id (Better Auth's, for the built-ins: `username`, `bearer`, …).
+    fn id(&self) -> &'static str;
+
+    /// The endpoints it answers. A path the core already has is never routed here.
+    fn endpoints(&self) -> Vec<Endpoint> {
+        Vec::new()
+    }
+
+    /// Answers one of its [`endpoints`](Plugin::endpoints); `path` says which. The body is parsed
+    /// (JSON or form) and the origin checks have passed.
+    async fn call(
+        &self,
+        ctx: &mut Ctx<'_>,
+        path: &str,
+        body: &Option<Value>,
+    ) -> Result<Reply, ApiError> {
+        let _ = (ctx, path, body);
+        Err(ApiError::NotFound)
+    }
+
+    /// Its migrations, in order.
+    fn migrations(&self) -> Vec<Migration> {
+        Vec::new()
+    }
+
+    /// Columns it adds to `user` (its migration creates them).
+    fn user_fields(&self) -> Vec<UserField> {
+        Vec::new()
+    }
+
+    /// Rate-limit rules, checked before Better Auth's special rules.
+    fn rate_limit_rules(&self) -> Vec<Rule> {
+        Vec::new()
+    }
+
+    /// Before routing, on every API request: may rewrite the request's cookies
+    /// (`ctx.request_cookies`), as the bearer plugin turns `Authorization` into a session cookie.
+    async fn on_request(&self, ctx: &mut Ctx<'_>) {
+        let _ = ctx;
+    }
+
+    /// Before an endpoint (core or plugin) runs, after the body was parsed and checked. May
+    /// change the body, fail the request, or answer instead of the endpoint (`Ok(Some(reply))`).
+    async fn before(
+        &self,
+        ctx: &mut Ctx<'_>,
+        path: &str,
+        body: &mut Option<Value>,
+    ) -> Result<Option<Reply>, ApiError> {
+        let _ = (ctx, path, body);
+        Ok(None)
+    }
+
+    /// After an endpoint answered: gets its outcome and returns the one to send, and may change
+    /// the response cookies (`ctx.set_cookies`) and headers. `ctx.new_session` holds the session
+    /// the endpoint issued cookies for, if any.
+    async fn after(
+        &self,
+        ctx: &mut Ctx<'_>,
+        path: &str,
+        body: &Option<Value>,
+        outcome: Result<Reply, ApiError>,
+    ) -> Result<Reply, ApiError> {
+        let _ = (ctx, path, body);
+        outcome
+    }
+
+    /// Last, on every API answer (errors and unknown routes included): may add headers.
+    fn on_response(&self, ctx: &mut Ctx<'_>) {
+        let _ = ctx;
+    }
+}
+
+/// The plugins of one server, in registration order, and the user columns they add.
+#[derive(Default)]
+pub struct Plugins {
+    list: Vec<Box<dyn Plugin>>,
+    user_fields: Vec<UserField>,
+    /// Every plugin endpoint with the index of its plugin, collected once at registration.
+    routes: Vec<(Endpoint, usize)>,
+}
+
+impl Plugins {
+    /// The built-in plugins the configuration enables, in Better Auth's schema order (so user
+    /// columns come as Better Auth sends them).
+    pub fn from_config(config: &Config) -> Plugins {
+        let options = &config.plugins;
+        let mut plugins = Plugins::default();
+        if let Some(o) = &options.two_factor {
+            plugins.add(Box::new(two_factor::TwoFactor::new(o.clone())));
+        }
+        if let Some(o) = &options.username {
+            plugins.add(Box::new(username::Username::new(o.clone())));
+        }
+        if let Some(o) = &options.magic_link {
+            plugins.add(Box::new(magic_link::MagicLink::new(o.clone())));
+        }
+        if let Some(o) = &options.email_otp {
+            plugins.add(Box::new(email_otp::EmailOtp::new(o.clone())));
+        }
+        if let Some(o) = &options.jwt {
+            plugins.add(Box::new(jwt::Jwt::new(o.clone())));
+        }
+        if let Some(o) = &options.bearer {
+            plugins.add(Box::new(bearer::Bearer::new(o.clone())));
+        }
+        plugins
+    }
+
+    /// Registers a plugin after the others.
+    pub fn add(&mut self, plugin: Box<dyn Plugin>) {
+        self.user_fields.extend(plugin.user_fields());
+        let index = self.list.len();
+        self.routes
+            .extend(plugin.endpoints().into_iter().map(|e| (e, index)));
+        self.list.push(plugin);
+    }
+
+    /// Every plugin, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Plugin> {
+        self.list.iter().map(|p| p.as_ref())
+    }
+
+    /// The user columns plugins add, in order.
+    pub fn user_fields(&self) -> &[UserField] {
+        &self.user_fields
+    }
+
+    /// Every plugin migration, in registration order.
+    pub fn migrations(&self) -> Vec<Migration> {
+        self.list.iter().flat_map(|p| p.migrations()).collect()
+    }
+
+    /// The plugin answering `method path`, with that endpoint, if one does.
+    pub fn find(&self, method: &Method, path: &str) -> Option<(&dyn Plugin, Endpoint)> {
+        self.routes
+            .iter()
+            .find(|(e, _)| e.path == path && e.method == *method)
+            .map(|(e, i)| (self.list[*i].as_ref(), e.clone()))
+    }
+}
+
+/// Sets a response header and lists it in `access-control-expose-headers` (keeping what is
+/// there), as the bearer and jwt plugins expose `set-auth-token` and `set-auth-jwt`.
+pub fn set_exposed_header(ctx: &mut Ctx<'_>, name: &'static str, value: String) {
+    ctx.set_header(http::HeaderName::from_static(name), value);
+    let expose = http::HeaderName::from_static("access-control-expose-headers");
+    let mut exposed: Vec<String> = ctx
+        .response_headers
+        .iter()
+        .find(|(n, _)| *n == expose)
+        .map(|(_, v)| v.split(',').map(|h| h.trim().to_owned()).collect())
+        .unwrap_or_default();
+    exposed.retain(|h| !h.is_empty() && h != name);
+    exposed.push(name.to_owned());
+    ctx.set_header(expose, exposed.join(", "));
+}
+
+/// Reads a request body's plugin fields for a new user (`input` fields from the body, the rest
+/// at their defaults), checking their JSON types as Better Auth's schema parser does.
+pub fn new_user_fields(
+    schema: &[UserField],
+    body: &Option<Value>,
+) -> Result<Vec<(String, Value)>, ApiError> {
+    let mut fields = Vec::with_capacity(schema.len());
+    for field in schema {
+        let given = if field.input {
+            input_value(field, body)?
+        } else {
+            None
+        };
+        let value = given
+            .or_else(|| field.default.clone())
+            .unwrap_or(Value::Null);
+        fields.push((field.name.to_owned(), value));
+    }
+    Ok(fields)
+}
+
+/// The `input` plugin fields a body sets (for `update-user`), type-checked.
+pub fn updated_user_fields(
+    schema: &[UserField],
+    body: &Option<Value>,
+) -> Result<Vec<(String, Value)>, ApiError> {
+    let mut fields = Vec::new();
+    for field in schema.iter().filter(|f| f.input) {
+        if let Some(value) = input_value(field, body)? {
+            fields.push((field.name.to_owned(), value));
+        }
+    }
+    Ok(fields)
+}
+
+fn input_value(field: &UserField, body: &Option<Value>) -> Result<Option<Value>, ApiError> {
+    use crate::store::users::FieldKind;
+    let Some(value) = body.as_ref().and_then(|b| b.get(field.name)) else {
+        return Ok(None);
+    };
+    let (ok, expected) = match field.kind {
+        FieldKind::Boolean => (value.is_boolean(), "boolean"),
+        FieldKind::String => (value.is_string(), "string"),
+        FieldKind::Number => (value.is_number(), "number"),
+    };
+    if value.is_null() {
+        return Ok(Some(Value::Null));
+    }
+    if !ok {
+        return Err(ApiError::Validation(format!(
+            "[body.{}] Invalid input: expected {expected}, received {}",
+            field.name,
+            crate::http::body::received(Some(value))
+        )));
+    }
+    Ok(Some(value.clone()))
+}
+
+/// The outcome of [`sign_in_proven_email`].
+pub enum ProvenSignIn {
+    /// Signed in: the new session (cookies set) and its user; `new_user` when just created.
+    SignedIn {
+        /// The session.
+        session: crate::store::sessions::Session,
+        /// Its user.
+        user: Box<crate::store::users::User>,
+        /// Whether the user was created by this sign-in.
+        new_user: bool,
+    },
+    /// No such user, and sign-up is off.
+    SignUpDisabled,
+}
+
+/// Signs in the owner of an address they just proved they control (a magic link, an emailed
+/// code), as Better Auth does: an unknown address gets a new, verified user (unless
+/// `allow_sign_up` is false); a known but unverified one first loses every account link and
+/// session it had before the proof (Better Auth's `revokeUnprovenAccountAccess`), then is marked
+/// verified. Sets the session cookies. One read and one write batch.
+pub async fn sign_in_proven_email(
+    ctx: &mut Ctx<'_>,
+    email: &str,
+    name: Option<&str>,
+    allow_sign_up: bool,
+) -> Result<ProvenSignIn, ApiError> {
+    use crate::store::{accounts, sessions, users};
+    let email = email.to_lowercase();
+    let found = users::find_by_email(ctx.sql, ctx.user_fields, &email).await?;
+    let mut statements = Vec::new();
+    let (user, new_user) = match found {
+        Some(user) if user.email_verified => (user, false),
+        Some(user) => {
+            let user = users::User {
+                email_verified: true,
+                updated_at: ctx.now,
+                ..user
+            };
+            statements.push(accounts::delete_for_user(&user.id));
+            statements.push(sessions::delete_for_user(&user.id));
+            statements.push(users::update(&user));
+            (user, false)
+        }
+        None if !allow_sign_up => return Ok(ProvenSignIn::SignUpDisabled),
+        None => {
+            let user = users::User {
+                name: name.unwrap_or_default().to_owned(),
+                email,
+                email_verified: true,
+                image: None,
+                created_at: ctx.now,
+                updated_at: ctx.now,
+                fields: new_user_fields(ctx.user_fields, &None)?,
+                id: crate::crypto::generate_id(),
+            };
+            statements.push(user.insert());
+            (user, true)
+        }
+    };
+    let session = crate::session::new_session(ctx, &user.id, false);
+    statements.push(session.insert());
+    ctx.sql.batch(statements).await?;
+    if !new_user {
+        // Its earlier sessions were deleted: they leave secondary storage too.
+        crate::session::forget_user(ctx, &user.id);
+    }
+    crate::session::set_session_cookie(ctx, &session, &user, Some(false));
+    Ok(ProvenSignIn::SignedIn {
+        session,
+        user: Box::new(user),
+        new_user,
+    })
+}
