@@ -185,7 +185,9 @@ if [[ -n "${LIBSQL:-}" ]]; then
     LIBSQL_URL="http://127.0.0.1:$HRANA_PORT"
     wait_http_ok "$HRANA_PID" "$LIBSQL_URL/v2" 10 || die "the Hrana test server did not start (see $STATE/hrana.log)"
   fi
-  LIBSQL_AUTH_TOKEN=$LIBSQL_TOKEN "$ROOT/target/release/portcullis" migrate --database "$LIBSQL_URL" \
+  # With the suite's options, so the enabled plugins' tables are created too.
+  LIBSQL_AUTH_TOKEN=$LIBSQL_TOKEN PORTCULLIS_CONFIG="$PORTCULLIS_CONFIG" \
+    "$ROOT/target/release/portcullis" migrate --database "$LIBSQL_URL" \
     || die "portcullis migrate to $LIBSQL_URL failed"
   EXTRA_ENV=(DATABASE_URL="$LIBSQL_URL" LIBSQL_AUTH_TOKEN="$LIBSQL_TOKEN")
   WRANGLER_VARS=(--var "LIBSQL_URL:$LIBSQL_URL" --var "LIBSQL_AUTH_TOKEN:$LIBSQL_TOKEN")
