@@ -427,10 +427,18 @@ async fn build() -> Result<Auth, String> {
             },
             log,
         )?,
-        rate_limit_memory: Default::default(),
+        rate_limit_memory: RATE_LIMIT_MEMORY.with(Clone::clone),
         log,
     };
     Auth::new(config, secret, host)
+}
+
+thread_local! {
+    /// The instance's in-memory rate-limit counters. An `Auth` is built per request, but Spin
+    /// 4 reuses a WASI 0.3 component instance (by default for up to 128 requests, 16 at a
+    /// time), so the store lives as long as the instance: memory rate limiting is per
+    /// instance, approximate.
+    static RATE_LIMIT_MEMORY: crate::http::rate_limit::MemoryStore = Default::default();
 }
 
 fn json_error(status: http::StatusCode, body: &'static [u8]) -> http::Response<Full<Bytes>> {
