@@ -3,8 +3,9 @@
 //! A [`Plugin`] contributes, each optional:
 //! - **endpoints** under the base path ([`Plugin::endpoints`], answered by [`Plugin::call`]),
 //!   which pass the same body parsing, origin and callback-URL checks as the core's;
-//! - **schema**: its own migration files ([`Plugin::migrations`], applied by the native host
-//!   like the core's, and by `wrangler d1 migrations apply` when they sit in `migrations/`) and
+//! - **schema**: its own migrations, SQLite and optionally PostgreSQL ([`Plugin::migrations`],
+//!   applied by the native host like the core's, and by `wrangler d1 migrations apply` when the
+//!   SQLite files sit in `migrations/`) and
 //!   **columns on `user`** ([`Plugin::user_fields`]), read with every user and sent in the user
 //!   JSON between `updatedAt` and `id`, as Better Auth sends them;
 //! - **hooks**: [`Plugin::on_request`] (before routing: rewrite the request's cookies),
