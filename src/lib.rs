@@ -94,6 +94,7 @@ pub struct Auth {
     base_origin: String,
     host: Host,
     rate_limiter: http::rate_limit::Limiter,
+    #[cfg_attr(not(feature = "gate"), allow(dead_code))]
     gate: Option<gate::Gate>,
     plugins: plugins::Plugins,
     social: social::Social,
@@ -124,11 +125,16 @@ impl Auth {
             );
         }
         let mut rate_limiter = http::rate_limit::Limiter::new(&config, host.kv.is_some())?;
-        let plugins = plugins::Plugins::from_config(&config);
+        let plugins = plugins::Plugins::from_config(&config)?;
         for plugin in plugins.iter() {
             rate_limiter.add_rules(plugin.rate_limit_rules());
         }
         let gate = if config.gate.enabled {
+            if cfg!(not(feature = "gate")) {
+                return Err("gate.enabled is set, but this build was compiled without the gate \
+                     (cargo feature `gate`; the Worker: PORTCULLIS_WORKER_FEATURES in scripts/build-worker.sh)"
+                    .to_owned());
+            }
             Some(gate::Gate::new(&config.gate, &config.base_path)?)
         } else {
             None
@@ -193,6 +199,7 @@ impl Auth {
     /// Under `basePath`: the API. With the gate on, under `gate.pagesPath`: the built-in pages;
     /// anywhere else: the gate. With the gate off, paths outside the API are 404.
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        #[cfg(feature = "gate")]
         if let Some(gate) = &self.gate {
             let path = request.uri().path();
             if !gate::is_under(path, self.config.base_path.trim_end_matches('/')) {
@@ -325,8 +332,10 @@ impl Auth {
 }
 
 /// The API as the gate's pages call it: in process, through the same checks as over HTTP.
+#[cfg(feature = "gate")]
 struct InProcessApi<'a>(&'a Auth);
 
+#[cfg(feature = "gate")]
 #[async_trait::async_trait(?Send)]
 impl gate::Api for InProcessApi<'_> {
     async fn call(&self, request: Request<Bytes>) -> Response<Bytes> {

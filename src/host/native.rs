@@ -444,7 +444,7 @@ pub fn migrate_url(
 /// The migrations for a database and configuration: the core's in its dialect, and the enabled
 /// plugins'.
 fn migrations_for(url: &str, config: &Config) -> Result<Vec<crate::plugins::Migration>, String> {
-    let plugins = crate::plugins::Plugins::from_config(config).migrations();
+    let plugins = crate::plugins::Plugins::from_config(config)?.migrations();
     crate::store::migrations::plugin_migrations(dialect_of(url), plugins)
 }
 

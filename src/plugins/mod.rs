@@ -35,11 +35,17 @@ use crate::http::rate_limit::Rule;
 use crate::routes::Reply;
 use crate::store::users::UserField;
 
+#[cfg(feature = "bearer")]
 pub mod bearer;
+#[cfg(feature = "email-otp")]
 pub mod email_otp;
+#[cfg(feature = "jwt")]
 pub mod jwt;
+#[cfg(feature = "magic-link")]
 pub mod magic_link;
+#[cfg(feature = "two-factor")]
 pub mod two_factor;
+#[cfg(feature = "username")]
 pub mod username;
 
 /// One migration: its file name (recorded in `d1_migrations`, as wrangler records D1's) and its
@@ -168,29 +174,42 @@ pub struct Plugins {
 
 impl Plugins {
     /// The built-in plugins the configuration enables, in Better Auth's schema order (so user
-    /// columns come as Better Auth sends them).
-    pub fn from_config(config: &Config) -> Plugins {
+    /// columns come as Better Auth sends them). Fails when the configuration enables a plugin
+    /// this build was compiled without (its cargo feature is off).
+    pub fn from_config(config: &Config) -> Result<Plugins, String> {
         let options = &config.plugins;
+        #[allow(unused_mut)] // no plugin compiled in
         let mut plugins = Plugins::default();
-        if let Some(o) = &options.two_factor {
-            plugins.add(Box::new(two_factor::TwoFactor::new(o.clone())));
+        macro_rules! builtin {
+            ($field:ident, $feature:literal, $name:literal, $make:expr) => {
+                if let Some(o) = &options.$field {
+                    #[cfg(feature = $feature)]
+                    plugins.add(Box::new($make(o.clone())));
+                    #[cfg(not(feature = $feature))]
+                    {
+                        let _ = o;
+                        return Err(not_compiled($name, $feature));
+                    }
+                }
+            };
         }
-        if let Some(o) = &options.username {
-            plugins.add(Box::new(username::Username::new(o.clone())));
-        }
-        if let Some(o) = &options.magic_link {
-            plugins.add(Box::new(magic_link::MagicLink::new(o.clone())));
-        }
-        if let Some(o) = &options.email_otp {
-            plugins.add(Box::new(email_otp::EmailOtp::new(o.clone())));
-        }
-        if let Some(o) = &options.jwt {
-            plugins.add(Box::new(jwt::Jwt::new(o.clone())));
-        }
-        if let Some(o) = &options.bearer {
-            plugins.add(Box::new(bearer::Bearer::new(o.clone())));
-        }
-        plugins
+        builtin!(
+            two_factor,
+            "two-factor",
+            "twoFactor",
+            two_factor::TwoFactor::new
+        );
+        builtin!(username, "username", "username", username::Username::new);
+        builtin!(
+            magic_link,
+            "magic-link",
+            "magicLink",
+            magic_link::MagicLink::new
+        );
+        builtin!(email_otp, "email-otp", "emailOTP", email_otp::EmailOtp::new);
+        builtin!(jwt, "jwt", "jwt", jwt::Jwt::new);
+        builtin!(bearer, "bearer", "bearer", bearer::Bearer::new);
+        Ok(plugins)
     }
 
     /// Registers a plugin after the others.
@@ -224,6 +243,15 @@ impl Plugins {
             .find(|(e, _)| e.path == path && e.method == *method)
             .map(|(e, i)| (self.list[*i].as_ref(), e.clone()))
     }
+}
+
+/// The start-up error for a plugin the configuration enables but this build left out.
+#[allow(dead_code)] // unused when every plugin is compiled in
+fn not_compiled(name: &str, feature: &str) -> String {
+    format!(
+        "plugins.{name} is enabled in the configuration, but this build was compiled without it \
+         (cargo feature `{feature}`; the Worker: PORTCULLIS_WORKER_FEATURES in scripts/build-worker.sh)"
+    )
 }
 
 /// Sets a response header and lists it in `access-control-expose-headers` (keeping what is
