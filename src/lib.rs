@@ -100,6 +100,19 @@ pub struct Auth {
     social: social::Social,
 }
 
+/// Fails when this build was compiled without the static-site gate (its cargo feature off, as a
+/// slimmer Worker is built), for a configuration that enables it.
+fn gate_compiled() -> Result<(), String> {
+    if cfg!(feature = "gate") {
+        return Ok(());
+    }
+    Err(
+        "gate.enabled is set, but this build was compiled without the gate \
+         (cargo feature `gate`; the Worker: PORTCULLIS_WORKER_FEATURES in scripts/build-worker.sh)"
+            .to_owned(),
+    )
+}
+
 /// Secrets shorter than this are refused: Better Auth asks for at least 32 characters.
 pub const MIN_SECRET_LENGTH: usize = 32;
 
@@ -130,11 +143,7 @@ impl Auth {
             rate_limiter.add_rules(plugin.rate_limit_rules());
         }
         let gate = if config.gate.enabled {
-            if cfg!(not(feature = "gate")) {
-                return Err("gate.enabled is set, but this build was compiled without the gate \
-                     (cargo feature `gate`; the Worker: PORTCULLIS_WORKER_FEATURES in scripts/build-worker.sh)"
-                    .to_owned());
-            }
+            gate_compiled()?;
             Some(gate::Gate::new(&config.gate, &config.base_path)?)
         } else {
             None
@@ -340,5 +349,21 @@ struct InProcessApi<'a>(&'a Auth);
 impl gate::Api for InProcessApi<'_> {
     async fn call(&self, request: Request<Bytes>) -> Response<Bytes> {
         self.0.api(request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A build without the gate refuses `gate.enabled` at start-up, naming the feature; a build
+    /// with it accepts it. Runs both ways in CI (scripts/test.sh builds the lib tests without it).
+    #[test]
+    fn a_gate_left_out_of_the_build_is_refused_at_start_up_with_its_feature_name() {
+        match super::gate_compiled() {
+            Ok(()) => assert!(cfg!(feature = "gate")),
+            Err(error) => {
+                assert!(cfg!(not(feature = "gate")));
+                assert!(error.contains("cargo feature `gate`"), "{error}");
+            }
+        }
     }
 }

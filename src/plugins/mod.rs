@@ -401,3 +401,33 @@ pub async fn sign_in_proven_email(
         new_user,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in the build has is registered from the configuration, in Better Auth's order.
+    #[test]
+    fn the_configured_built_ins_that_are_compiled_in_are_registered() {
+        let config = Config::from_json(r#"{"plugins":{"bearer":{}}}"#).unwrap();
+        let plugins = Plugins::from_config(&config);
+        if cfg!(feature = "bearer") {
+            let ids: Vec<&str> = plugins.unwrap().iter().map(|p| p.id()).collect();
+            assert_eq!(ids, ["bearer"]);
+        } else {
+            assert!(plugins.is_err());
+        }
+    }
+
+    /// A build without a plugin (its cargo feature off, as a slimmer Worker is built) refuses a
+    /// configuration that enables it, naming the option and the feature. Runs in CI with the
+    /// jwt feature off (scripts/test.sh).
+    #[cfg(not(feature = "jwt"))]
+    #[test]
+    fn a_plugin_left_out_of_the_build_is_refused_at_start_up_with_its_feature_name() {
+        let config = Config::from_json(r#"{"plugins":{"jwt":{}}}"#).unwrap();
+        let error = Plugins::from_config(&config).err().expect("refused");
+        assert!(error.contains("plugins.jwt is enabled"), "{error}");
+        assert!(error.contains("cargo feature `jwt`"), "{error}");
+    }
+}
