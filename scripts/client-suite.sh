@@ -37,8 +37,7 @@
 #                         e.g. a real sqld.
 #   POSTGRES=1            native only: the database is PostgreSQL, a throwaway cluster started here with
 #                         scripts/postgres.sh on PG_PORT (default: a free port); DATABASE_URL=postgres://….
-#                         The plugins with tables (twoFactor, username, jwt) are turned off (no PostgreSQL
-#                         migration yet) and, without arguments, core, account and social tests run.
+#                         The server migrates it at start (the core's and the enabled plugins' tables).
 #   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
 #   READY_TIMEOUT         seconds to wait for GET /api/auth/ok (default 60 native, 180 worker)
 #   SKIP_BUILD=1          use the existing build (target/release/portcullis or build/worker)
@@ -202,13 +201,6 @@ if [[ -n "${POSTGRES:-}" ]]; then
   say "starting PostgreSQL on 127.0.0.1:$PG_PORT (scripts/postgres.sh)"
   PG_URL=$("$ROOT/scripts/postgres.sh" start "$PG_DIR" "$PG_PORT") || die "PostgreSQL did not start"
   EXTRA_ENV=(DATABASE_URL="$PG_URL")
-  # The plugins with tables (twoFactor, username, jwt) have no PostgreSQL migration yet: off, and
-  # without test arguments only the files that need none of them run.
-  PORTCULLIS_CONFIG=$(node -e '
-    const c = JSON.parse(process.argv[1] || "{}") || {};
-    if (c.plugins) for (const p of ["twoFactor", "username", "jwt"]) delete c.plugins[p];
-    console.log(JSON.stringify(c));' "$PORTCULLIS_CONFIG")
-  [[ $# -gt 0 ]] || set -- core.test.mjs account.test.mjs social.test.mjs
 fi
 
 case "$MODE" in

@@ -15,7 +15,7 @@ cargo clippy --lib --target wasm32-wasip2 -- -D warnings
 step "unit and behavioural tests (native)"
 cargo test
 
-step "PostgreSQL in process: round-trip budgets and Better Auth's column types (a throwaway cluster)"
+step "PostgreSQL in process: round-trip budgets (core and plugins) and Better Auth's column types (a throwaway cluster)"
 scripts/postgres.sh run cargo test --test postgres -- --ignored
 
 step "Spin component (wasm32-wasip2)"
@@ -31,10 +31,10 @@ step "official client with sessions in KV, native and the Worker (D1 + KV) (reus
 SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh native
 SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh worker
 
-step "official client against the native server on PostgreSQL (Debian's, a throwaway cluster)"
+step "official client against the native server on PostgreSQL (Debian's, a throwaway cluster; every plugin on)"
 SKIP_BUILD=1 POSTGRES=1 scripts/client-suite.sh native
 
-step "Better Auth 1.7.25 and Portcullis on one PostgreSQL database (schemas identical, sign-in and sessions both ways)"
+step "Better Auth 1.7.25 and Portcullis on one PostgreSQL database, twoFactor/username/jwt on (schemas identical, sign-in, sessions and TOTP enrolments both ways)"
 scripts/postgres.sh run scripts/postgres-interop.sh
 
 step "official client on libSQL over HTTP (the Hrana test server), native"

@@ -171,12 +171,14 @@ impl Auth {
         self
     }
 
-    /// Every migration this server needs, in order: the core's, then each plugin's. Hosts that
-    /// migrate at start apply these with [`store::migrations::apply_list`].
-    pub fn migrations(&self) -> Vec<plugins::Migration> {
-        let mut all = store::migrations::MIGRATIONS.to_vec();
-        all.extend(self.plugins.migrations());
-        all
+    /// Every migration this server needs on a `dialect` database, as `(name, SQL)` in order: the
+    /// core's, then each plugin's. An error names a plugin migration with no SQL for `dialect`.
+    /// Hosts that migrate at start apply these with [`store::migrations::apply_list_with`].
+    pub fn migrations(
+        &self,
+        dialect: store::migrations::Dialect,
+    ) -> Result<Vec<(&'static str, &'static str)>, String> {
+        self.plugins.migrations(dialect)
     }
 
     /// The plugins, in order.

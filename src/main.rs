@@ -4,7 +4,7 @@
 //! portcullis [serve]                         apply pending migrations, then serve
 //! portcullis migrate [--database URL]        apply pending migrations (SQLite file; DATABASE_URL)
 //! portcullis migrate --d1 [--remote]         D1, through `npx wrangler d1 migrations apply DB`
-//! portcullis generate [--dialect sqlite|postgres]   print the schema SQL
+//! portcullis generate [--dialect sqlite|postgres]   print the schema SQL (enabled plugins' too)
 //! portcullis secret                          print a strong BETTER_AUTH_SECRET
 //! portcullis apple-secret …                  Sign in with Apple's client secret from the `.p8` key
 //! ```
@@ -17,6 +17,8 @@ use std::process::ExitCode;
 #[cfg(not(target_arch = "wasm32"))]
 use portcullis::host::native::{self, Settings};
 #[cfg(not(target_arch = "wasm32"))]
+use portcullis::plugins::Plugins;
+#[cfg(not(target_arch = "wasm32"))]
 use portcullis::store::migrations::Dialect;
 
 /// The wasm builds are the library (the Worker, the Spin component); this binary is native only.
@@ -28,7 +30,7 @@ const USAGE: &str = "usage:
   portcullis [serve]                               apply pending migrations, then serve
   portcullis migrate [--database URL]              apply pending migrations (default: DATABASE_URL, else ./portcullis.db)
   portcullis migrate --d1 [--remote]               apply them to D1 through `npx wrangler d1 migrations apply DB`
-  portcullis generate [--dialect sqlite|postgres]  print the schema SQL (default sqlite)
+  portcullis generate [--dialect sqlite|postgres]  print the schema SQL, the enabled plugins' included (default sqlite)
   portcullis secret                                print a strong BETTER_AUTH_SECRET
   portcullis apple-secret --team-id … --key-id … --client-id … --private-key AuthKey.p8
                                                    print Sign in with Apple's client secret";
@@ -110,7 +112,9 @@ fn run(args: &[String]) -> Result<(), String> {
         "generate" => {
             options.check(&["--dialect"], &[])?;
             let dialect: Dialect = options.value("--dialect").unwrap_or("sqlite").parse()?;
-            for (name, sql) in dialect.migrations() {
+            // The enabled plugins' migrations too (PORTCULLIS_CONFIG, as the server reads it).
+            let config = native::config_from_env()?;
+            for (name, sql) in Plugins::from_config(&config)?.migrations(dialect)? {
                 println!("-- {name}\n{}", sql.trim_end());
             }
             Ok(())

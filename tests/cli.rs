@@ -6,7 +6,11 @@ use std::process::{Command, Output};
 
 fn portcullis(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    command.args(args).env_remove("DATABASE_URL");
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("PORTCULLIS_CONFIG")
+        .env_remove("PORTCULLIS_CONFIG_FILE");
     for (name, value) in env {
         command.env(name, value);
     }
@@ -107,6 +111,48 @@ fn generate_prints_the_sqlite_schema_by_default_and_better_auths_postgres_schema
     assert!(text.contains(r#""emailVerified" boolean not null"#));
     assert!(text.contains(r#""createdAt" timestamptz default CURRENT_TIMESTAMP not null"#));
     assert!(text.contains(r#""lastRequest" bigint not null"#));
+}
+
+#[test]
+fn generate_includes_the_enabled_plugins_migrations_in_the_dialect_asked_for() {
+    let names = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("-- 0") && l.ends_with(".sql"))
+            .map(|l| l[3..].to_owned())
+            .collect()
+    };
+    let config = [(
+        "PORTCULLIS_CONFIG",
+        r#"{"plugins":{"jwt":{},"username":{},"twoFactor":{}}}"#,
+    )];
+    let postgres = portcullis(&["generate", "--dialect", "postgres"], &config);
+    assert!(postgres.status.success(), "{}", stderr(&postgres));
+    let text = stdout(&postgres);
+    // Better Auth's schema order: twoFactor, username, jwt, whatever order the options list.
+    assert_eq!(
+        names(&text),
+        [
+            "0001_better_auth_core.sql",
+            "0002_rate_limit.sql",
+            "0004_plugin_two_factor.sql",
+            "0003_plugin_username.sql",
+            "0005_plugin_jwt.sql"
+        ]
+    );
+    assert!(text.contains(r#"ADD COLUMN IF NOT EXISTS "twoFactorEnabled" boolean;"#));
+    assert!(text.contains(r#""verified" boolean"#));
+    assert!(text.contains(r#""lockedUntil" timestamptz)"#));
+    assert!(text.contains(r#"ADD COLUMN IF NOT EXISTS "username" text unique;"#));
+    assert!(text.contains(r#""createdAt" timestamptz not null, "expiresAt" timestamptz"#));
+
+    let sqlite = stdout(&portcullis(&["generate"], &config));
+    assert_eq!(names(&sqlite), names(&text));
+    assert!(sqlite.contains(r#"ADD COLUMN "twoFactorEnabled" integer;"#));
+    let bare = stdout(&portcullis(&["generate", "--dialect", "postgres"], &[]));
+    assert_eq!(
+        names(&bare),
+        ["0001_better_auth_core.sql", "0002_rate_limit.sql"]
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod common;
 #[path = "../examples/sign_in_count/plugin.rs"]
 mod sign_in_count;
 
+use common::two_factor::{enrol, password_sign_in, totp_now};
 use common::InProcess;
 use serde_json::json;
 use sign_in_count::SignInCount;
@@ -51,6 +52,60 @@ fn a_plugin_added_through_the_api_gets_its_column_endpoint_hook_and_migration() 
             .request("POST", "/api/auth/sign-in-count", &[], None)
             .status,
         404
+    );
+}
+
+/// A plugin whose migration exists in SQLite only.
+struct SqliteOnly;
+
+#[portcullis::plugins::async_trait(?Send)]
+impl portcullis::plugins::Plugin for SqliteOnly {
+    fn id(&self) -> &'static str {
+        "sqlite-only"
+    }
+    fn migrations(&self) -> Vec<portcullis::plugins::Migration> {
+        vec![portcullis::plugins::Migration::sqlite(
+            "0101_sqlite_only.sql",
+            r#"CREATE TABLE IF NOT EXISTS "sqliteOnly" ("id" text not null primary key);"#,
+        )]
+    }
+}
+
+#[test]
+fn a_plugin_without_a_postgres_migration_is_a_clear_error_on_postgres_only() {
+    use portcullis::store::migrations::Dialect;
+    let server = InProcess::with_plugins(None, |auth| {
+        auth.with_plugin(SignInCount).with_plugin(SqliteOnly)
+    });
+    let error = server.auth.migrations(Dialect::Postgres).unwrap_err();
+    assert_eq!(
+        error,
+        r#"the "sqlite-only" plugin's migration 0101_sqlite_only.sql has no PostgreSQL version, so the plugin cannot run on PostgreSQL: turn it off or use SQLite/libSQL"#
+    );
+    let names: Vec<&str> = server
+        .auth
+        .migrations(Dialect::Sqlite)
+        .unwrap()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "0001_better_auth_core.sql",
+            "0002_rate_limit.sql",
+            "0100_sign_in_count.sql",
+            "0101_sqlite_only.sql"
+        ]
+    );
+    let postgres = InProcess::with_plugins(None, |auth| auth.with_plugin(SignInCount));
+    let on_postgres = postgres.auth.migrations(Dialect::Postgres).unwrap();
+    assert_eq!(
+        on_postgres.last(),
+        Some(&(
+            "0100_sign_in_count.sql",
+            r#"ALTER TABLE "user" ADD COLUMN IF NOT EXISTS "signInCount" integer;"#
+        ))
     );
 }
 
@@ -605,66 +660,6 @@ fn email_otp_changes_the_email_when_enabled() {
 
 const TWO_FACTOR: &str = r#"{"plugins":{"twoFactor":{},"username":{},"bearer":{}}}"#;
 
-/// The current TOTP for an enrolment URI, computed from the URI alone (RFC 6238).
-fn totp_now(uri: &str, now_ms: i64) -> String {
-    let query = uri.split_once('?').unwrap().1;
-    let secret = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("secret="))
-        .unwrap();
-    let key = base32_decode(secret);
-    portcullis::crypto::totp::hotp(&key, (now_ms / 1000 / 30) as u64, 6)
-}
-
-fn base32_decode(text: &str) -> Vec<u8> {
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => panic!("not base32: {c}"),
-        } as u32;
-        buffer = (buffer << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            out.push((buffer >> (bits - 8)) as u8);
-            bits -= 8;
-        }
-    }
-    out
-}
-
-/// Signs up, enables TOTP and verifies a first code; returns (enrolment URI, cookies).
-fn enrol(server: &InProcess, email: &str) -> (String, String) {
-    let up = server.sign_up(email);
-    let cookies = up.cookie_header();
-    let enabled = server.post_json(
-        "/two-factor/enable",
-        Some(&cookies),
-        r#"{"password":"password123"}"#,
-    );
-    assert_eq!(enabled.status, 200, "{}", enabled.body);
-    let body = enabled.json();
-    assert_eq!(keys(&body), ["method", "totpURI", "backupCodes"]);
-    let uri = body["totpURI"].as_str().unwrap().to_owned();
-    let code = totp_now(&uri, server.clock.0.get());
-    let verified = server.post_json(
-        "/two-factor/verify-totp",
-        Some(&cookies),
-        &json!({ "code": code }).to_string(),
-    );
-    assert_eq!(verified.status, 200, "{}", verified.body);
-    (uri, verified.cookie_header_over(&cookies))
-}
-
-fn password_sign_in(server: &InProcess, email: &str, cookie: Option<&str>) -> common::Response {
-    server.post_json(
-        "/sign-in/email",
-        cookie,
-        &json!({"email": email, "password": "password123"}).to_string(),
-    )
-}
-
 #[test]
 fn enabling_totp_gives_better_auths_uri_and_stores_the_secret_encrypted() {
     let server = InProcess::new(Some(TWO_FACTOR));
@@ -734,6 +729,9 @@ fn sign_in_with_two_factor_is_a_challenge_with_no_session() {
     server.take_counts();
     let challenged = password_sign_in(&server, "fay@example.com", None);
     assert_eq!(challenged.status, 200);
+    // Sign-in's two and the `twoFactor` row (its methods); one batch deletes the session sign-in
+    // made and writes the challenge and its attempt count.
+    assert_eq!(server.take_counts(), (3, 1), "challenged sign-in");
     assert_eq!(
         challenged.json(),
         json!({"twoFactorRedirect": true, "twoFactorMethods": ["totp"]})

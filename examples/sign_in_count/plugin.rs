@@ -7,7 +7,7 @@
 //! - a rate-limit rule for that endpoint.
 //!
 //! Register it with `Auth::new(config, secret, host)?.with_plugin(SignInCount)` and apply
-//! `auth.migrations()` (on D1, copy the migration into `migrations/`).
+//! `auth.migrations(dialect)` (on D1, copy the migration into `migrations/`).
 
 use portcullis::context::Ctx;
 use portcullis::http::rate_limit::Rule;
@@ -28,10 +28,11 @@ impl Plugin for SignInCount {
     }
 
     fn migrations(&self) -> Vec<Migration> {
-        vec![(
+        vec![Migration::sqlite(
             "0100_sign_in_count.sql",
             r#"ALTER TABLE "user" ADD COLUMN "signInCount" integer;"#,
-        )]
+        )
+        .postgres(r#"ALTER TABLE "user" ADD COLUMN IF NOT EXISTS "signInCount" integer;"#)]
     }
 
     fn user_fields(&self) -> Vec<UserField> {

@@ -17,6 +17,20 @@ fn cipher(secret: &str) -> XChaCha20Poly1305 {
     XChaCha20Poly1305::new(&key)
 }
 
+/// Better Auth's `derivePurposeKey` (`dist/crypto/purpose.mjs`) for a single secret: the key, as
+/// lower-case hex, that one kind of OAuth ciphertext is sealed under — HKDF-SHA256 (RFC 5869)
+/// of the secret, salt `better-auth:oauth-encryption:v1`, info `better-auth:<purpose>:v1`, 32
+/// bytes (one HMAC block, so `T(1)` is the whole output). Pass it to [`encrypt`] as the secret.
+pub fn purpose_key(secret: &str, purpose: &str) -> String {
+    use super::hmac_sha256;
+    let prk = hmac_sha256(b"better-auth:oauth-encryption:v1", secret.as_bytes());
+    let info = format!("better-auth:{purpose}:v1\x01");
+    hmac_sha256(&prk, info.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Encrypts `plaintext` (UTF-8) as Better Auth does: hex(nonce ‖ ciphertext ‖ tag).
 pub fn encrypt(secret: &str, plaintext: &str) -> String {
     let mut nonce = [0u8; NONCE];
@@ -71,6 +85,18 @@ mod tests {
         assert_eq!(
             decrypt("Qm9vN3pXc2lGd2tKcFh2R2tLc0xyT2VhWnNWYmRqTnU4", sealed).as_deref(),
             Some("abcdefghijklmnopqrstuvwxyzABCDEF")
+        );
+    }
+
+    #[test]
+    fn purpose_keys_are_better_auths() {
+        // derivePurposeKey(secret, "oauth-link-session-token") from better-auth 1.7.25.
+        assert_eq!(
+            purpose_key(
+                "Qm9vN3pXc2lGd2tKcFh2R2tLc0xyT2VhWnNWYmRqTnU4",
+                "oauth-link-session-token"
+            ),
+            "9c8ba9573eca29cb8ee9c331480fdc831b66fe305151aaef9edb35b55f16197c"
         );
     }
 }

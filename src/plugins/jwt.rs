@@ -478,10 +478,7 @@ impl Plugin for Jwt {
     }
 
     fn migrations(&self) -> Vec<Migration> {
-        vec![(
-            "0005_plugin_jwt.sql",
-            include_str!("../../migrations/0005_plugin_jwt.sql"),
-        )]
+        vec![super::builtin_migration!("0005_plugin_jwt.sql")]
     }
 
     async fn after(

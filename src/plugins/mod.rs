@@ -3,8 +3,9 @@
 //! A [`Plugin`] contributes, each optional:
 //! - **endpoints** under the base path ([`Plugin::endpoints`], answered by [`Plugin::call`]),
 //!   which pass the same body parsing, origin and callback-URL checks as the core's;
-//! - **schema**: its own migration files ([`Plugin::migrations`], applied by the native host
-//!   like the core's, and by `wrangler d1 migrations apply` when they sit in `migrations/`) and
+//! - **schema**: its own migrations, SQLite and optionally PostgreSQL ([`Plugin::migrations`],
+//!   applied by the native host like the core's, and by `wrangler d1 migrations apply` when the
+//!   SQLite files sit in `migrations/`) and
 //!   **columns on `user`** ([`Plugin::user_fields`]), read with every user and sent in the user
 //!   JSON between `updatedAt` and `id`, as Better Auth sends them;
 //! - **hooks**: [`Plugin::on_request`] (before routing: rewrite the request's cookies),
@@ -33,6 +34,7 @@ use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::http::rate_limit::Rule;
 use crate::routes::Reply;
+use crate::store::migrations::Dialect;
 use crate::store::users::UserField;
 
 #[cfg(feature = "bearer")]
@@ -48,9 +50,46 @@ pub mod two_factor;
 #[cfg(feature = "username")]
 pub mod username;
 
-/// One migration: its file name (recorded in `d1_migrations`, as wrangler records D1's) and its
-/// SQL. Names must be unique across the core and every plugin; number them after the core's.
-pub type Migration = (&'static str, &'static str);
+/// One migration of a plugin: its file name (recorded in `d1_migrations`, as wrangler records
+/// D1's) and its SQL in each dialect it has. Names must be unique across the core and every
+/// plugin; number them after the core's. A migration without PostgreSQL text keeps its plugin
+/// off PostgreSQL: [`Plugins::migrations`] refuses it with an error that names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// The file name, e.g. `0100_sign_in_count.sql`.
+    pub name: &'static str,
+    /// Its SQL for SQLite (native rusqlite, D1, Spin, libSQL).
+    pub sqlite: &'static str,
+    /// Its SQL for PostgreSQL, if the plugin runs there.
+    pub postgres: Option<&'static str>,
+}
+
+impl Migration {
+    /// A migration with SQLite text only.
+    pub const fn sqlite(name: &'static str, sql: &'static str) -> Migration {
+        Migration {
+            name,
+            sqlite: sql,
+            postgres: None,
+        }
+    }
+
+    /// The same migration with its PostgreSQL text.
+    pub const fn postgres(self, sql: &'static str) -> Migration {
+        Migration {
+            postgres: Some(sql),
+            ..self
+        }
+    }
+
+    /// Its SQL in `dialect`, if it has one.
+    pub fn sql(&self, dialect: Dialect) -> Option<&'static str> {
+        match dialect {
+            Dialect::Sqlite => Some(self.sqlite),
+            Dialect::Postgres => self.postgres,
+        }
+    }
+}
 
 /// An endpoint a plugin answers: a method and an exact path under the base path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +202,24 @@ pub trait Plugin {
     }
 }
 
+/// A built-in plugin's migration: `migrations/<name>` (SQLite) and `migrations/postgres/<name>`.
+#[allow(unused_macros)] // a build with none of the plugins that have tables
+macro_rules! builtin_migration {
+    ($name:literal) => {
+        $crate::plugins::Migration::sqlite(
+            $name,
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/", $name)),
+        )
+        .postgres(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/postgres/",
+            $name
+        )))
+    };
+}
+#[allow(unused_imports)]
+use builtin_migration;
+
 /// The plugins of one server, in registration order, and the user columns they add.
 #[derive(Default)]
 pub struct Plugins {
@@ -231,9 +288,27 @@ impl Plugins {
         &self.user_fields
     }
 
-    /// Every plugin migration, in registration order.
-    pub fn migrations(&self) -> Vec<Migration> {
-        self.list.iter().flat_map(|p| p.migrations()).collect()
+    /// Every migration a server with these plugins needs on a `dialect` database, as
+    /// `(name, SQL)`: the core's, then each plugin's in registration order. A plugin migration
+    /// with no SQL for `dialect` is an error naming the plugin and the migration.
+    pub fn migrations(
+        &self,
+        dialect: Dialect,
+    ) -> Result<Vec<(&'static str, &'static str)>, String> {
+        let mut list = dialect.migrations().to_vec();
+        for plugin in self.iter() {
+            for migration in plugin.migrations() {
+                let sql = migration.sql(dialect).ok_or_else(|| {
+                    format!(
+                        "the {:?} plugin's migration {} has no {dialect} version, so the plugin cannot run on {dialect}: turn it off or use SQLite/libSQL",
+                        plugin.id(),
+                        migration.name
+                    )
+                })?;
+                list.push((migration.name, sql));
+            }
+        }
+        Ok(list)
     }
 
     /// The plugin answering `method path`, with that endpoint, if one does.

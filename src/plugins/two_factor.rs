@@ -628,8 +628,8 @@ impl TwoFactor {
         }
         if row.verified != Some(true) {
             statements.push(Statement::new(
-                r#"UPDATE "twoFactor" SET "verified" = 1 WHERE "id" = ?"#,
-                vec![row.id.clone().into()],
+                r#"UPDATE "twoFactor" SET "verified" = ? WHERE "id" = ?"#,
+                vec![true.into(), row.id.clone().into()],
             ));
             if let Verifier::Session(current) = &verifier {
                 if !enabled(&current.user) {
@@ -965,10 +965,7 @@ impl Plugin for TwoFactor {
     }
 
     fn migrations(&self) -> Vec<Migration> {
-        vec![(
-            "0004_plugin_two_factor.sql",
-            include_str!("../../migrations/0004_plugin_two_factor.sql"),
-        )]
+        vec![super::builtin_migration!("0004_plugin_two_factor.sql")]
     }
 
     fn user_fields(&self) -> Vec<UserField> {

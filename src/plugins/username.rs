@@ -211,10 +211,7 @@ impl Plugin for Username {
     }
 
     fn migrations(&self) -> Vec<Migration> {
-        vec![(
-            "0003_plugin_username.sql",
-            include_str!("../../migrations/0003_plugin_username.sql"),
-        )]
+        vec![super::builtin_migration!("0003_plugin_username.sql")]
     }
 
     fn user_fields(&self) -> Vec<UserField> {

@@ -92,9 +92,17 @@ pub async fn link_social(ctx: &mut Ctx<'_>, body: &Option<Value>) -> Result<Repl
     if let Some(id_token) = body.id_token {
         return super::id_token::link(ctx, provider, id_token, &current.user).await;
     }
+    let key = crate::crypto::symmetric::purpose_key(
+        ctx.secret,
+        crate::social::state::LINK_SESSION_PURPOSE,
+    );
     let link = crate::social::state::Link {
         user_id: current.user.id.clone(),
         email: current.user.email.clone(),
+        encrypted_session_token: Some(crate::crypto::symmetric::encrypt(
+            &key,
+            &current.session.token,
+        )),
     };
     start_flow(ctx, provider, &body, Some(link)).await
 }

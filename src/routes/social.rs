@@ -18,7 +18,7 @@ use crate::social::oauth2::{self, AuthorizationRequest};
 use crate::social::state::{self, Link, StateData};
 use crate::social::{Provider, Tokens, UserInfo};
 use crate::store::accounts::{self, Account};
-use crate::store::sessions::Session;
+use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
 use crate::store::Statement;
 
@@ -491,6 +491,9 @@ async fn link_account(
     info: &UserInfo,
     tokens: &Tokens,
 ) -> Result<Result<(), &'static str>, ApiError> {
+    if !link_session_live(ctx, link).await? {
+        return Ok(Err("unable_to_link_account"));
+    }
     let linking = &ctx.config.account.account_linking;
     let trusted = linking.trusted_providers.contains(&provider.id);
     if (!trusted && !info.email_verified) || !linking.enabled {
@@ -542,6 +545,24 @@ async fn link_account(
         crate::session::user_changed(ctx, &link.user_id);
     }
     Ok(Ok(()))
+}
+
+/// Better Auth's `isLinkSessionLive`: the session that started the link (its token sealed in the
+/// state) must still exist in the database, belong to the link's user and not have expired, so
+/// signing out (or revoking that session) between `/link-social` and the callback cancels the
+/// link. State without the token (an older Better Auth's) is not checked, as there. One read.
+async fn link_session_live(ctx: &Ctx<'_>, link: &Link) -> Result<bool, ApiError> {
+    let Some(sealed) = &link.encrypted_session_token else {
+        return Ok(true);
+    };
+    let key = crate::crypto::symmetric::purpose_key(ctx.secret, state::LINK_SESSION_PURPOSE);
+    let Some(token) = crate::crypto::symmetric::decrypt(&key, sealed) else {
+        return Ok(false);
+    };
+    let found = sessions::find_with_user(ctx.sql, ctx.user_fields, &token).await?;
+    Ok(found.is_some_and(|(session, _)| {
+        session.user_id == link.user_id && session.expires_at > ctx.now
+    }))
 }
 
 /// `account.accountLinking.updateUserInfoOnLink`: name and image from the provider.

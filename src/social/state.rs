@@ -42,7 +42,14 @@ pub struct Link {
     pub user_id: String,
     /// The signed-in user's e-mail.
     pub email: String,
+    /// `encryptedSessionToken`: the token of the session that started the link, sealed under
+    /// [`LINK_SESSION_PURPOSE`]'s key, so the callback can check that session is still live.
+    /// `None` in state an older Better Auth wrote (then it is not checked, as in Better Auth).
+    pub encrypted_session_token: Option<String>,
 }
+
+/// The `derivePurposeKey` purpose [`Link::encrypted_session_token`] is sealed for.
+pub const LINK_SESSION_PURPOSE: &str = "oauth-link-session-token";
 
 /// The JSON kept under `auth-state:<state>`. Written with Better Auth's key order; read
 /// leniently (unknown keys, such as Better Auth's `idTokenNonce`, are kept in `additional`).
@@ -102,6 +109,9 @@ impl StateData {
             let mut map = Map::new();
             map.insert("userId".to_owned(), link.user_id.clone().into());
             map.insert("email".to_owned(), link.email.clone().into());
+            if let Some(sealed) = &link.encrypted_session_token {
+                map.insert("encryptedSessionToken".to_owned(), sealed.clone().into());
+            }
             put("link", Value::Object(map));
         }
         put("expiresAt", self.expires_at.into());
@@ -136,6 +146,7 @@ impl StateData {
             Some(link) => Some(Link {
                 user_id: crate::social::text(&link, "userId")?,
                 email: crate::social::text(&link, "email")?,
+                encrypted_session_token: crate::social::text(&link, "encryptedSessionToken"),
             }),
             None => None,
         };
@@ -274,5 +285,21 @@ mod tests {
         assert_eq!(parsed.link.unwrap().user_id, "u");
         assert_eq!(parsed.additional["idTokenNonce"], "n");
         assert!(StateData::from_json(r#"{"callbackURL":"/a"}"#).is_none());
+    }
+
+    #[test]
+    fn a_link_carries_its_sealed_session_token_in_better_auths_order() {
+        let json = r#"{"callbackURL":"/a","codeVerifier":"v","link":{"userId":"u","email":"e","encryptedSessionToken":"0a1b"},"expiresAt":1}"#;
+        let parsed = StateData::from_json(json).unwrap();
+        assert_eq!(
+            parsed
+                .link
+                .as_ref()
+                .unwrap()
+                .encrypted_session_token
+                .as_deref(),
+            Some("0a1b")
+        );
+        assert_eq!(parsed.to_json(), json);
     }
 }

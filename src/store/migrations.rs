@@ -1,7 +1,7 @@
 //! The SQL migrations in `migrations/` (SQLite, which D1, Spin and libSQL speak) and
 //! `migrations/postgres/` (PostgreSQL), embedded, and the runner the native host and
-//! `portcullis migrate` use. Plugins bring their own (SQLite only, for now: see
-//! [`plugin_migrations`]).
+//! `portcullis migrate` use. Plugins bring their own, per dialect
+//! (`crate::plugins::Migration`; `crate::plugins::Plugins::migrations` lists a server's).
 //!
 //! Applied migrations are recorded in `d1_migrations`, the table wrangler keeps for D1, so a
 //! database migrated by `wrangler d1 migrations apply` and one migrated here agree on what is
@@ -17,6 +17,15 @@ pub enum Dialect {
     Sqlite,
     /// PostgreSQL.
     Postgres,
+}
+
+impl std::fmt::Display for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Dialect::Sqlite => "SQLite",
+            Dialect::Postgres => "PostgreSQL",
+        })
+    }
 }
 
 impl std::str::FromStr for Dialect {
@@ -95,25 +104,6 @@ pub async fn apply_with(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<&'static str>, SqlError> {
     apply_list_with(sql, dialect, dialect.migrations(), progress).await
-}
-
-/// The core migrations of `dialect` followed by the plugins' (`plugins`, SQLite text). Plugins'
-/// tables have no PostgreSQL migration yet: on PostgreSQL any plugin migration is an error that
-/// names them.
-pub fn plugin_migrations(
-    dialect: Dialect,
-    plugins: Vec<(&'static str, &'static str)>,
-) -> Result<Vec<(&'static str, &'static str)>, String> {
-    if dialect == Dialect::Postgres && !plugins.is_empty() {
-        let names: Vec<&str> = plugins.iter().map(|(name, _)| *name).collect();
-        return Err(format!(
-            "these plugin migrations have no PostgreSQL version yet: {} (PostgreSQL runs the core tables only; turn those plugins off or use SQLite/libSQL)",
-            names.join(", ")
-        ));
-    }
-    let mut list = dialect.migrations().to_vec();
-    list.extend(plugins);
-    Ok(list)
 }
 
 /// Applies the migrations of `list` in `dialect` not yet recorded, in order, calling `progress`

@@ -409,6 +409,21 @@ test('linking an account whose e-mail differs is email_does_not_match; one linke
   assert.equal(res.error.code, 'SOCIAL_ACCOUNT_ALREADY_LINKED');
 });
 
+test('a link whose session signed out before the callback is unable_to_link_account, and nothing is linked', { skip }, async () => {
+  const c = makeClient();
+  const email = uniqueEmail('gone');
+  await c.client.signUp.email({ email, password: 'correct-horse-battery', name: 'Gone' });
+  const { data } = await c.client.linkSocial({ provider: 'github', callbackURL: '/linked', errorCallbackURL: '/link-error', disableRedirect: true });
+  const idp = await authorize(data.url, { profile: identity({ email }) });
+  await c.client.signOut();
+  const callback = await c.fetch(idp.headers.get('location'));
+  assert.equal(callback.headers.get('location'), '/link-error?error=unable_to_link_account');
+  const again = await c.client.signIn.email({ email, password: 'correct-horse-battery' });
+  assert.equal(again.error, null, JSON.stringify(again.error));
+  const accounts = (await c.client.listAccounts()).data;
+  assert.deepEqual(accounts.map((a) => a.providerId), ['credential']);
+});
+
 test('account endpoints need a session; get-access-token validates its body', { skip }, async () => {
   const c = makeClient();
   const list = await c.fetch('/list-accounts');

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 use portcullis::host::native::{self, Settings, SqliteSql};
 pub mod hrana;
+pub mod two_factor;
 
 use portcullis::store::migrations::Dialect;
 use portcullis::store::{CountingKv, CountingSql};
@@ -458,10 +459,7 @@ impl InProcess {
             log: |line| eprintln!("{line}"),
         };
         let auth = add(Auth::new(config, SECRET.to_owned(), host).unwrap());
-        let migrations = match dialect {
-            Dialect::Sqlite => auth.migrations(),
-            Dialect::Postgres => Dialect::Postgres.migrations().to_vec(),
-        };
+        let migrations = auth.migrations(dialect).unwrap();
         runtime
             .block_on(portcullis::store::migrations::apply_list_with(
                 &*sql,
@@ -479,6 +477,11 @@ impl InProcess {
             mail,
             runtime,
         }
+    }
+
+    /// Runs a future on the server's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
     }
 
     /// Sends a request through `Auth::handle`.
