@@ -6,6 +6,8 @@
 //! SameSite`) and its `parseCookies` (first value of a name wins, values percent-decoded when they
 //! decode) are the wire format to match, and the crate orders attributes differently.
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -30,26 +32,24 @@ pub fn encode_uri_component(text: &str) -> String {
 }
 
 /// `decodeURIComponent(text)`, or `None` where JavaScript would throw (bad escapes, not UTF-8).
-pub fn decode_uri_component(text: &str) -> Option<String> {
-    // Most cookie values (signed tokens apart) have nothing to decode: skip the byte-wise decoder.
+pub fn decode_uri_component(text: &str) -> Option<Cow<'_, str>> {
+    // Most cookie values (signed tokens apart) have nothing to decode: borrow them as they are.
     if !text.contains('%') {
-        return Some(text.to_owned());
+        return Some(Cow::Borrowed(text));
     }
     let bytes = text.as_bytes();
     let hex_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
     if (0..bytes.len()).any(|i| bytes[i] == b'%' && !(hex_at(i + 1) && hex_at(i + 2))) {
         return None;
     }
-    percent_decode_str(text)
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
+    percent_decode_str(text).decode_utf8().ok()
 }
 
 /// Parses a `Cookie` header as better-call's `parseCookies`: the first value of a name wins,
 /// surrounding quotes are dropped and values are percent-decoded when they decode.
-pub fn parse_cookie_header(header: &str) -> Vec<(String, String)> {
-    let mut cookies: Vec<(String, String)> = Vec::new();
+/// Names and values are borrowed from the header where nothing had to be decoded.
+pub fn parse_cookie_header(header: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    let mut cookies: Vec<(Cow<str>, Cow<str>)> = Vec::new();
     let mut index = 0;
     while index < header.len() {
         let Some(eq) = header[index..].find('=').map(|i| i + index) else {
@@ -73,8 +73,8 @@ pub fn parse_cookie_header(header: &str) -> Vec<(String, String)> {
                     ""
                 };
             }
-            let value = decode_uri_component(value).unwrap_or_else(|| value.to_owned());
-            cookies.push((key.to_owned(), value));
+            let value = decode_uri_component(value).unwrap_or(Cow::Borrowed(value));
+            cookies.push((Cow::Borrowed(key), value));
         }
         index = end + 1;
     }
@@ -211,15 +211,20 @@ pub fn decode_cookie_cache(value: &str, secret: &str) -> Option<CookieCache> {
 /// scanning `P` (the HMAC and the caller's parse read it once each). `None` for any other shape,
 /// which [`decode_cookie_cache`] then parses as JSON; for this shape both give the same parts.
 fn split_cookie_cache(json: &str) -> Option<(&str, i64, &str)> {
-    let rest = json.strip_prefix(r#"{"session":"#)?.strip_suffix(r#""}"#)?;
-    let (rest, signature) = rest.rsplit_once(r#","signature":""#)?;
-    if !signature
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return None;
+    // The longest run of bytes matching `part` that `text` ends with, and what precedes it
+    // (byte-wise from the end: no searcher to set up for suffixes this short).
+    fn trailing(text: &str, part: impl Fn(u8) -> bool) -> (&str, &str) {
+        let start = text.len() - text.bytes().rev().take_while(|&b| part(b)).count();
+        text.split_at(start)
     }
-    let (payload_json, expires_at) = rest.rsplit_once(r#","expiresAt":"#)?;
+    let rest = json.strip_prefix(r#"{"session":"#)?.strip_suffix(r#""}"#)?;
+    let (rest, signature) = trailing(rest, |b| {
+        b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+    });
+    let (rest, expires_at) = trailing(rest.strip_suffix(r#","signature":""#)?, |b| {
+        b.is_ascii_digit()
+    });
+    let payload_json = rest.strip_suffix(r#","expiresAt":"#)?;
     // Up to 15 digits, no leading zero: the integers a JSON number (an f64) holds exactly.
     let plain = (1..=15).contains(&expires_at.len())
         && expires_at.bytes().all(|b| b.is_ascii_digit())
@@ -448,7 +453,7 @@ mod tests {
             cookies
                 .iter()
                 .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
+                .map(|(_, v)| v.as_ref())
         };
         assert_eq!(get("a"), Some("1"));
         assert_eq!(get("b"), Some("two"));
