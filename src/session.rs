@@ -202,7 +202,7 @@ pub fn set_cookie_cache(ctx: &mut Ctx, session: &Session, user: &User, dont_reme
         .request_cookies
         .iter()
         .filter(|(n, _)| n.starts_with(&chunk_prefix))
-        .map(|(n, _)| n.clone())
+        .map(|(n, _)| n.to_string())
         .collect();
     for chunk in stale_chunks {
         ctx.set_cookie(&chunk, "", Some(0));
@@ -232,7 +232,7 @@ fn session_data_cookie<'c>(ctx: &'c Ctx) -> Option<Cow<'c, str>> {
     let mut chunks: Vec<(u32, &str)> = ctx
         .request_cookies
         .iter()
-        .filter_map(|(n, v)| Some((n.strip_prefix(&prefix)?.parse().ok()?, v.as_str())))
+        .filter_map(|(n, v)| Some((n.strip_prefix(&prefix)?.parse().ok()?, v.as_ref())))
         .collect();
     chunks.sort_by_key(|(i, _)| *i);
     (!chunks.is_empty()).then(|| Cow::Owned(chunks.into_iter().map(|(_, v)| v).collect()))
