@@ -378,9 +378,9 @@ run_native() {
 
 # ---------------------------------------------------------------------------------------------------
 # Workers.
-dry_run() { # dry_run <name> <dir with wrangler.toml> <outdir>: bundle for upload; record the sizes
-  local name=$1 dir=$2 out=$3 log=$WORK/dry-run-$1.log
-  (cd "$dir" && CI=true PORTCULLIS_WORKER_PREBUILT=1 "$WRANGLER" deploy --dry-run --outdir "$out") >"$log" 2>&1 \
+dry_run() { # dry_run <name> <dir with wrangler.toml> <outdir> [main]: bundle for upload; record the sizes
+  local name=$1 dir=$2 out=$3 main=${4:-} log=$WORK/dry-run-$1.log
+  (cd "$dir" && CI=true PORTCULLIS_WORKER_PREBUILT=1 "$WRANGLER" deploy ${main:+"$main"} --dry-run --outdir "$out") >"$log" 2>&1 \
     || { cat "$log" >&2; die "wrangler deploy --dry-run failed for $name"; }
   local line raw gz own_raw=0 own_gz=0 f
   line=$(grep -m1 'Total Upload:' "$log") || die "no 'Total Upload' line from wrangler for $name"
@@ -427,6 +427,22 @@ run_workerd() {
   say "workers: bundling both (wrangler deploy --dry-run)"
   dry_run portcullis "$ROOT" "$pc_bundle"
   dry_run better-auth "$BENCH/ba-worker" "$ba_bundle"
+  if has_part size; then
+    # The like-for-like pair: Better Auth with the six plugins and two social providers
+    # (ba-worker/src/plugins.mjs), and Portcullis built with the same six plugins and without the
+    # gate (PORTCULLIS_WORKER_FEATURES=same-as-better-auth; social sign-on and KV sessions are
+    # always compiled in). The build is put back to the default one afterwards.
+    dry_run better-auth-plugins "$BENCH/ba-worker" "$WORK/bundle-better-auth-plugins" src/plugins.mjs
+    if [[ -z ${SKIP_BUILD:-} ]]; then
+      say "building the Worker with the six plugins only (PORTCULLIS_WORKER_FEATURES=same-as-better-auth)"
+      PORTCULLIS_WORKER_FEATURES=same-as-better-auth bash "$ROOT/scripts/build-worker.sh" >"$WORK/build-worker-plugins.log" 2>&1 \
+        || { cat "$WORK/build-worker-plugins.log" >&2; die "Worker build (six plugins) failed"; }
+      dry_run portcullis-plugins "$ROOT" "$WORK/bundle-portcullis-plugins"
+      bash "$ROOT/scripts/build-worker.sh" >"$WORK/build-worker.log" 2>&1 || { cat "$WORK/build-worker.log" >&2; die "Worker build failed"; }
+    else
+      say "SKIP_BUILD: no Portcullis six-plugin size row (it needs its own build)"
+    fi
+  fi
   has_part workerd || return 0
 
   say "workerd: starting the Workers in Miniflare (Portcullis scrypt, argon2id, pbkdf2-sha256; Better Auth)"

@@ -6,6 +6,14 @@
 #   scripts/build-worker.sh            build (cargo, wasm-bindgen, wasm-opt, esbuild)
 #   PORTCULLIS_WORKER_PREBUILT=1 ...   skip when build/worker/shim.mjs already exists (used by
 #                                      scripts/client-suite.sh so `wrangler dev` does not rebuild)
+#   PORTCULLIS_WORKER_FEATURES=LIST    only these optional parts (comma-separated cargo features:
+#                                      two-factor, username, magic-link, email-otp, jwt, bearer,
+#                                      gate, worker-libsql); unset means the defaults (every plugin
+#                                      and the gate), empty means the core alone. A Worker started
+#                                      with a configuration that enables a part left out refuses
+#                                      to start and says which feature is missing.
+#   PORTCULLIS_WORKER_FEATURES=same-as-better-auth   the six plugins without the gate: the set
+#                                      BENCHMARKS.md compares with Better Auth's Worker
 #
 # Tools, installed once and reused when present:
 #   worker-build 0.8.7          cargo install worker-build --version 0.8.7
@@ -72,4 +80,13 @@ export ESBUILD_BIN="${ESBUILD_BIN:-$NODE_BIN/esbuild}"
 # the native release build is unaffected.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}"
 
-exec worker-build --release "$@"
+FEATURE_ARGS=()
+if [[ -n "${PORTCULLIS_WORKER_FEATURES+set}" ]]; then
+  FEATURES="$PORTCULLIS_WORKER_FEATURES"
+  [[ "$FEATURES" == same-as-better-auth ]] && FEATURES=two-factor,username,magic-link,email-otp,jwt,bearer
+  FEATURE_ARGS=(--no-default-features)
+  [[ -n "$FEATURES" ]] && FEATURE_ARGS+=(--features "$FEATURES")
+  echo "build-worker: cargo features: ${FEATURES:-(none: the core alone)}" >&2
+fi
+
+exec worker-build --release "${FEATURE_ARGS[@]}" "$@"

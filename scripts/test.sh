@@ -9,6 +9,7 @@ step "format and lint"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 cargo clippy --lib --target wasm32-wasip2 -- -D warnings
 
 step "unit and behavioural tests (native)"
@@ -59,6 +60,12 @@ SKIP_BUILD=1 scripts/browser-suite.sh
 
 step "Worker gzip size against budgets/worker-gzip-bytes (reuses the Worker build)"
 SKIP_BUILD=1 scripts/check-worker-size.sh
+
+step "the Worker with Better Auth's comparison set (six plugins, no gate) against its budget, and a build without the gate and jwt refusing them at start-up"
+PORTCULLIS_WORKER_FEATURES=same-as-better-auth BUDGET_FILE=budgets/worker-same-as-better-auth-gzip-bytes \
+  scripts/check-worker-size.sh
+cargo test --lib --no-default-features --features two-factor,username,magic-link,email-otp,bearer \
+  left_out_of_the_build
 
 step "official client on libSQL over HTTP from the Worker (rebuilt with --features worker-libsql; last, as it replaces the build)"
 scripts/build-worker.sh --features worker-libsql

@@ -94,9 +94,19 @@ pub struct Auth {
     base_origin: String,
     host: Host,
     rate_limiter: http::rate_limit::Limiter,
+    #[cfg_attr(not(feature = "gate"), allow(dead_code))]
     gate: Option<gate::Gate>,
     plugins: plugins::Plugins,
     social: social::Social,
+}
+
+/// The start-up error for `gate.enabled` in a build without the static-site gate (its cargo feature
+/// off, as a slimmer Worker is built).
+#[cfg(not(feature = "gate"))]
+fn gate_left_out() -> String {
+    "gate.enabled is set, but this build was compiled without the gate \
+     (cargo feature `gate`; the Worker: PORTCULLIS_WORKER_FEATURES in scripts/build-worker.sh)"
+        .to_owned()
 }
 
 /// Secrets shorter than this are refused: Better Auth asks for at least 32 characters.
@@ -124,11 +134,15 @@ impl Auth {
             );
         }
         let mut rate_limiter = http::rate_limit::Limiter::new(&config, host.kv.is_some())?;
-        let plugins = plugins::Plugins::from_config(&config);
+        let plugins = plugins::Plugins::from_config(&config)?;
         for plugin in plugins.iter() {
             rate_limiter.add_rules(plugin.rate_limit_rules());
         }
         let gate = if config.gate.enabled {
+            // At compile time, so a build without the gate carries none of its code.
+            #[cfg(not(feature = "gate"))]
+            return Err(gate_left_out());
+            #[cfg(feature = "gate")]
             Some(gate::Gate::new(&config.gate, &config.base_path)?)
         } else {
             None
@@ -195,6 +209,7 @@ impl Auth {
     /// Under `basePath`: the API. With the gate on, under `gate.pagesPath`: the built-in pages;
     /// anywhere else: the gate. With the gate off, paths outside the API are 404.
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        #[cfg(feature = "gate")]
         if let Some(gate) = &self.gate {
             let path = request.uri().path();
             if !gate::is_under(path, self.config.base_path.trim_end_matches('/')) {
@@ -327,11 +342,26 @@ impl Auth {
 }
 
 /// The API as the gate's pages call it: in process, through the same checks as over HTTP.
+#[cfg(feature = "gate")]
 struct InProcessApi<'a>(&'a Auth);
 
+#[cfg(feature = "gate")]
 #[async_trait::async_trait(?Send)]
 impl gate::Api for InProcessApi<'_> {
     async fn call(&self, request: Request<Bytes>) -> Response<Bytes> {
         self.0.api(request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A build without the gate refuses `gate.enabled` at start-up, naming the feature. Runs in CI
+    /// with the gate left out (scripts/test.sh builds the lib tests without it).
+    #[cfg(not(feature = "gate"))]
+    #[test]
+    fn a_gate_left_out_of_the_build_is_refused_at_start_up_with_its_feature_name() {
+        let error = super::gate_left_out();
+        assert!(error.contains("gate.enabled is set"), "{error}");
+        assert!(error.contains("cargo feature `gate`"), "{error}");
     }
 }

@@ -114,7 +114,7 @@ fn run(args: &[String]) -> Result<(), String> {
             let dialect: Dialect = options.value("--dialect").unwrap_or("sqlite").parse()?;
             // The enabled plugins' migrations too (PORTCULLIS_CONFIG, as the server reads it).
             let config = native::config_from_env()?;
-            for (name, sql) in Plugins::from_config(&config).migrations(dialect)? {
+            for (name, sql) in Plugins::from_config(&config)?.migrations(dialect)? {
                 println!("-- {name}\n{}", sql.trim_end());
             }
             Ok(())

@@ -202,6 +202,7 @@ pub mod native {
 pub mod worker {
     use async_trait::async_trait;
     use bytes::Bytes;
+    use worker::web_sys;
 
     use super::{HttpClient, MAX_RESPONSE_BYTES, TIMEOUT};
 
@@ -213,29 +214,47 @@ pub mod worker {
         format!("{context}: {e}")
     }
 
-    /// The request as a Workers `RequestInit` (method, headers, body), and its URL.
+    /// The request as a `web_sys::RequestInit` (method, headers, body, `redirect: "manual"`, an
+    /// optional abort signal), and its URL. Built directly rather than through
+    /// `worker::RequestInit`, whose conversion also carries Cloudflare's `cf` options (image
+    /// resizing and the rest, serialised through serde) that are never set here.
     fn init(
         request: http::Request<Bytes>,
-        redirect: worker::RequestRedirect,
-    ) -> Result<(String, worker::RequestInit), String> {
+        signal: Option<&web_sys::AbortSignal>,
+    ) -> Result<(String, web_sys::RequestInit), String> {
         let (parts, body) = request.into_parts();
-        let headers = worker::Headers::new();
+        let headers = web_sys::Headers::new().map_err(|_| "request headers".to_owned())?;
         for (name, value) in &parts.headers {
             let value = value
                 .to_str()
                 .map_err(|_| format!("header {name} is not text"))?;
             headers
                 .append(name.as_str(), value)
-                .map_err(|e| js_error("request headers", e))?;
+                .map_err(|_| format!("header {name} refused"))?;
         }
-        let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::from(parts.method.as_str().to_owned()))
-            .with_headers(headers)
-            .with_redirect(redirect);
+        let init = web_sys::RequestInit::new();
+        init.set_method(parts.method.as_str());
+        init.set_headers(&headers);
+        init.set_redirect(web_sys::RequestRedirect::Manual);
+        init.set_signal(signal);
         if !body.is_empty() {
-            init.with_body(Some(js_sys::Uint8Array::from(&body[..]).into()));
+            init.set_body(&js_sys::Uint8Array::from(&body[..]));
         }
         Ok((parts.uri.to_string(), init))
+    }
+
+    /// The runtime's `fetch` with `init`.
+    async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<worker::Response, String> {
+        use wasm_bindgen::JsCast;
+        let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        let response =
+            wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(url, init))
+                .await
+                .map_err(|e| format!("fetch: {}", worker::Error::from(e)))?;
+        let response: web_sys::Response = response
+            .dyn_into()
+            .map_err(|_| "fetch: not a Response".to_owned())?;
+        Ok(response.into())
     }
 
     async fn read(
@@ -258,10 +277,8 @@ pub mod worker {
             .map_err(|e| format!("response: {e}"))
     }
 
-    fn timeout_signal(timeout: std::time::Duration) -> worker::AbortSignal {
-        worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(
-            timeout.as_millis() as u32,
-        ))
+    fn timeout_signal(timeout: std::time::Duration) -> web_sys::AbortSignal {
+        web_sys::AbortSignal::timeout_with_u32(timeout.as_millis() as u32)
     }
 
     #[async_trait(?Send)]
@@ -273,14 +290,8 @@ pub mod worker {
             // Redirects are not followed, as natively and on Spin (and as Better Auth refuses
             // them on OAuth fetches): a 307 from a token endpoint would otherwise resend the
             // client secret to wherever it points.
-            let (url, init) = init(request, worker::RequestRedirect::Manual)?;
-            let request =
-                worker::Request::new_with_init(&url, &init).map_err(|e| js_error("request", e))?;
-            let response = worker::Fetch::Request(request)
-                .send_with_signal(&timeout_signal(TIMEOUT))
-                .await
-                .map_err(|e| js_error("fetch", e))?;
-            read(response, MAX_RESPONSE_BYTES).await
+            let (url, init) = init(request, Some(&timeout_signal(TIMEOUT)))?;
+            read(fetch(&url, &init).await?, MAX_RESPONSE_BYTES).await
         }
     }
 
@@ -294,14 +305,8 @@ pub mod worker {
             &self,
             request: http::Request<Bytes>,
         ) -> Result<http::Response<Bytes>, String> {
-            let (url, init) = init(request, worker::RequestRedirect::Manual)?;
-            let request =
-                worker::Request::new_with_init(&url, &init).map_err(|e| js_error("request", e))?;
-            let response = worker::Fetch::Request(request)
-                .send_with_signal(&timeout_signal(super::UPSTREAM_TIMEOUT))
-                .await
-                .map_err(|e| js_error("fetch", e))?;
-            read(response, super::MAX_UPSTREAM_BYTES).await
+            let (url, init) = init(request, Some(&timeout_signal(super::UPSTREAM_TIMEOUT)))?;
+            read(fetch(&url, &init).await?, super::MAX_UPSTREAM_BYTES).await
         }
     }
 
@@ -316,10 +321,12 @@ pub mod worker {
             request: http::Request<Bytes>,
         ) -> Result<http::Response<Bytes>, String> {
             use http_body_util::BodyExt;
-            let (url, init) = init(request, worker::RequestRedirect::Manual)?;
+            let (url, init) = init(request, None)?;
+            let request = web_sys::Request::new_with_str_and_init(&url, &init)
+                .map_err(|_| format!("ASSETS: invalid request for {url}"))?;
             let response = self
                 .0
-                .fetch(url, Some(init))
+                .fetch_request(worker::Request::from(request))
                 .await
                 .map_err(|e| js_error("ASSETS", e))?;
             let (parts, body) = response.into_parts();

@@ -103,40 +103,19 @@ pub mod rust {
     }
 }
 
-/// The Workers implementation: WebCrypto through `js-sys`.
+/// The Workers implementation: WebCrypto ([`super::webcrypto`]).
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 pub mod worker {
     use async_trait::async_trait;
-    use js_sys::{Array, Object, Reflect, Uint8Array};
+    use js_sys::Uint8Array;
     use serde_json::Value;
-    use wasm_bindgen::{JsCast, JsValue};
-    use wasm_bindgen_futures::JsFuture;
+    use wasm_bindgen::JsValue;
 
     use super::JwsVerifier;
+    use crate::crypto::webcrypto::{import_jwk, object, subtle};
 
     /// `crypto.subtle.importKey("jwk", ...)` then `crypto.subtle.verify(...)`.
     pub struct WebCryptoJws;
-
-    fn js_error(context: &str, e: JsValue) -> String {
-        format!(
-            "{context}: {}",
-            e.as_string().unwrap_or_else(|| format!("{e:?}"))
-        )
-    }
-
-    fn set(object: &Object, key: &str, value: &JsValue) -> Result<(), String> {
-        Reflect::set(object, &JsValue::from_str(key), value)
-            .map(|_| ())
-            .map_err(|e| js_error("building a WebCrypto argument", e))
-    }
-
-    fn call(target: &JsValue, method: &str, args: &Array) -> Result<JsValue, String> {
-        let function: js_sys::Function = Reflect::get(target, &JsValue::from_str(method))
-            .map_err(|e| js_error(method, e))?
-            .dyn_into()
-            .map_err(|e| js_error(method, e))?;
-        Reflect::apply(&function, target, args).map_err(|e| js_error(method, e))
-    }
 
     #[async_trait(?Send)]
     impl JwsVerifier for WebCryptoJws {
@@ -147,45 +126,29 @@ pub mod worker {
             message: &[u8],
             signature: &[u8],
         ) -> Result<bool, String> {
-            let (import, verify) = (Object::new(), Object::new());
-            match alg {
-                "RS256" => {
-                    set(&import, "name", &"RSASSA-PKCS1-v1_5".into())?;
-                    set(&import, "hash", &"SHA-256".into())?;
-                    set(&verify, "name", &"RSASSA-PKCS1-v1_5".into())?;
-                }
-                "ES256" => {
-                    set(&import, "name", &"ECDSA".into())?;
-                    set(&import, "namedCurve", &"P-256".into())?;
-                    set(&verify, "name", &"ECDSA".into())?;
-                    set(&verify, "hash", &"SHA-256".into())?;
-                }
+            let (import, verify) = match alg {
+                "RS256" => (
+                    object(&[
+                        ("name", "RSASSA-PKCS1-v1_5".into()),
+                        ("hash", "SHA-256".into()),
+                    ])?,
+                    object(&[("name", "RSASSA-PKCS1-v1_5".into())])?,
+                ),
+                "ES256" => (
+                    object(&[("name", "ECDSA".into()), ("namedCurve", "P-256".into())])?,
+                    object(&[("name", "ECDSA".into()), ("hash", "SHA-256".into())])?,
+                ),
                 other => return Err(format!("unsupported algorithm {other}")),
-            }
+            };
             // Only the public members: WebCrypto refuses `alg`/`use` that disagree with the import.
-            let key_data = Object::new();
-            for name in ["kty", "n", "e", "crv", "x", "y"] {
-                if let Some(value) = jwk.get(name).and_then(Value::as_str) {
-                    set(&key_data, name, &value.into())?;
-                }
-            }
-            let subtle = Reflect::get(&js_sys::global(), &"crypto".into())
-                .and_then(|crypto| Reflect::get(&crypto, &"subtle".into()))
-                .map_err(|e| js_error("crypto.subtle", e))?;
-            let usages = Array::of1(&"verify".into());
-            let args = Array::of5(&"jwk".into(), &key_data, &import, &false.into(), &usages);
-            let key = JsFuture::from(js_sys::Promise::from(call(&subtle, "importKey", &args)?))
-                .await
-                .map_err(|e| js_error("importKey", e))?;
-            let args = Array::of4(
-                &verify,
-                &key,
-                &Uint8Array::from(signature).into(),
-                &Uint8Array::from(message).into(),
-            );
-            let valid = JsFuture::from(js_sys::Promise::from(call(&subtle, "verify", &args)?))
-                .await
-                .map_err(|e| js_error("verify", e))?;
+            let members: Vec<(&str, JsValue)> = ["kty", "n", "e", "crv", "x", "y"]
+                .into_iter()
+                .filter_map(|name| Some((name, jwk.get(name)?.as_str()?.into())))
+                .collect();
+            let key = import_jwk(object(&members)?, import, "verify").await?;
+            let signature: JsValue = Uint8Array::from(signature).into();
+            let data: JsValue = Uint8Array::from(message).into();
+            let valid = subtle("verify", &[verify, key, signature, data]).await?;
             Ok(valid.as_bool() == Some(true))
         }
     }

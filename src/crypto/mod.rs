@@ -16,6 +16,8 @@ pub mod password;
 pub mod signing;
 pub mod symmetric;
 pub mod totp;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+pub mod webcrypto;
 
 /// HMAC-SHA256 of `message` under `key`.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {

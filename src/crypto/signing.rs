@@ -155,36 +155,9 @@ mod imp {
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod imp {
     use super::*;
-    use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
-    use wasm_bindgen::{JsCast, JsValue};
-    use wasm_bindgen_futures::JsFuture;
-
-    fn err(e: JsValue) -> String {
-        format!("WebCrypto: {e:?}")
-    }
-
-    async fn call(method: &str, args: &[JsValue]) -> Result<JsValue, String> {
-        let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).map_err(err)?;
-        let subtle = Reflect::get(&crypto, &"subtle".into()).map_err(err)?;
-        let function: js_sys::Function = Reflect::get(&subtle, &method.into())
-            .map_err(err)?
-            .dyn_into()
-            .map_err(err)?;
-        let promise: Promise = function
-            .apply(&subtle, &args.iter().collect::<Array>())
-            .map_err(err)?
-            .dyn_into()
-            .map_err(err)?;
-        JsFuture::from(promise).await.map_err(err)
-    }
-
-    fn object(pairs: &[(&str, JsValue)]) -> Result<JsValue, String> {
-        let out = Object::new();
-        for (key, value) in pairs {
-            Reflect::set(&out, &(*key).into(), value).map_err(err)?;
-        }
-        Ok(out.into())
-    }
+    use crate::crypto::webcrypto::{import_jwk, object, subtle};
+    use js_sys::{Array, Reflect, Uint8Array};
+    use wasm_bindgen::JsValue;
 
     /// The import/generate parameters of an algorithm.
     fn key_algorithm(alg: Alg) -> Result<JsValue, String> {
@@ -218,20 +191,12 @@ mod imp {
         object(&members)
     }
 
-    async fn import(jwk: JsValue, alg: Alg, usage: &str) -> Result<JsValue, String> {
-        let usages: JsValue = Array::of1(&usage.into()).into();
-        call(
-            "importKey",
-            &["jwk".into(), jwk, key_algorithm(alg)?, false.into(), usages],
-        )
-        .await
-    }
-
     pub async fn generate(alg: Alg) -> Result<KeyPair, String> {
         let usages: JsValue = Array::of2(&"sign".into(), &"verify".into()).into();
-        let pair = call("generateKey", &[key_algorithm(alg)?, true.into(), usages]).await?;
-        let private = Reflect::get(&pair, &"privateKey".into()).map_err(err)?;
-        let jwk = call("exportKey", &["jwk".into(), private]).await?;
+        let pair = subtle("generateKey", &[key_algorithm(alg)?, true.into(), usages]).await?;
+        let private = Reflect::get(&pair, &"privateKey".into())
+            .map_err(|_| "WebCrypto generateKey: no privateKey".to_owned())?;
+        let jwk = subtle("exportKey", &["jwk".into(), private]).await?;
         let member = |name: &str| {
             Reflect::get(&jwk, &name.into())
                 .ok()
@@ -248,9 +213,9 @@ mod imp {
 
     pub async fn sign(pair: &KeyPair, message: &[u8]) -> Result<Vec<u8>, String> {
         let jwk = jwk(pair.alg, Some(&pair.d), &pair.x, pair.y.as_deref())?;
-        let key = import(jwk, pair.alg, "sign").await?;
+        let key = import_jwk(jwk, key_algorithm(pair.alg)?, "sign").await?;
         let data: JsValue = Uint8Array::from(message).into();
-        let signature = call("sign", &[sign_algorithm(pair.alg)?, key, data]).await?;
+        let signature = subtle("sign", &[sign_algorithm(pair.alg)?, key, data]).await?;
         Ok(Uint8Array::new(&signature).to_vec())
     }
 
@@ -262,10 +227,10 @@ mod imp {
         signature: &[u8],
     ) -> bool {
         let attempt = async {
-            let key = import(jwk(alg, None, x, y)?, alg, "verify").await?;
+            let key = import_jwk(jwk(alg, None, x, y)?, key_algorithm(alg)?, "verify").await?;
             let signature: JsValue = Uint8Array::from(signature).into();
             let data: JsValue = Uint8Array::from(message).into();
-            let valid = call("verify", &[sign_algorithm(alg)?, key, signature, data]).await?;
+            let valid = subtle("verify", &[sign_algorithm(alg)?, key, signature, data]).await?;
             Ok::<bool, String>(valid.as_bool().unwrap_or(false))
         };
         attempt.await.unwrap_or(false)

@@ -444,7 +444,7 @@ pub fn migrate_url(
 /// The migrations for a database and configuration: the core's in its dialect, and the enabled
 /// plugins'.
 fn migrations_for(url: &str, config: &Config) -> Result<Vec<(&'static str, &'static str)>, String> {
-    crate::plugins::Plugins::from_config(config).migrations(dialect_of(url))
+    crate::plugins::Plugins::from_config(config)?.migrations(dialect_of(url))
 }
 
 /// Whether a `DATABASE_URL` names a libSQL server (`libsql://`, `https://`, `http://`).

@@ -282,16 +282,17 @@ fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replic
     );
     let secret = var(env, "BETTER_AUTH_SECRET")
         .ok_or("BETTER_AUTH_SECRET is not set (wrangler secret put BETTER_AUTH_SECRET)")?;
-    let upstream: Option<Box<dyn crate::net::Upstream>> = if !config.gate.enabled {
-        None
-    } else if config.gate.origin.is_some() {
-        Some(Box::new(crate::net::worker::FetchUpstream))
-    } else {
-        // Without the binding the gate answers 500 and logs why.
-        env.assets("ASSETS")
-            .ok()
-            .map(|assets| Box::new(crate::net::worker::AssetsUpstream(assets)) as _)
-    };
+    let upstream: Option<Box<dyn crate::net::Upstream>> =
+        if !config.gate.enabled || cfg!(not(feature = "gate")) {
+            None
+        } else if config.gate.origin.is_some() {
+            Some(Box::new(crate::net::worker::FetchUpstream))
+        } else {
+            // Without the binding the gate answers 500 and logs why.
+            env.assets("ASSETS")
+                .ok()
+                .map(|assets| Box::new(crate::net::worker::AssetsUpstream(assets)) as _)
+        };
     // libSQL (Turso) over HTTP when LIBSQL_URL is set (built with `worker-libsql`); D1 otherwise.
     let (sql, replication): (Box<dyn Sql>, Option<Replication>) = match var(env, "LIBSQL_URL") {
         #[cfg(feature = "worker-libsql")]

@@ -37,11 +37,17 @@ use crate::routes::Reply;
 use crate::store::migrations::Dialect;
 use crate::store::users::UserField;
 
+#[cfg(feature = "bearer")]
 pub mod bearer;
+#[cfg(feature = "email-otp")]
 pub mod email_otp;
+#[cfg(feature = "jwt")]
 pub mod jwt;
+#[cfg(feature = "magic-link")]
 pub mod magic_link;
+#[cfg(feature = "two-factor")]
 pub mod two_factor;
+#[cfg(feature = "username")]
 pub mod username;
 
 /// One migration of a plugin: its file name (recorded in `d1_migrations`, as wrangler records
@@ -197,6 +203,7 @@ pub trait Plugin {
 }
 
 /// A built-in plugin's migration: `migrations/<name>` (SQLite) and `migrations/postgres/<name>`.
+#[allow(unused_macros)] // a build with none of the plugins that have tables
 macro_rules! builtin_migration {
     ($name:literal) => {
         $crate::plugins::Migration::sqlite(
@@ -210,6 +217,7 @@ macro_rules! builtin_migration {
         )))
     };
 }
+#[allow(unused_imports)]
 use builtin_migration;
 
 /// The plugins of one server, in registration order, and the user columns they add.
@@ -223,29 +231,42 @@ pub struct Plugins {
 
 impl Plugins {
     /// The built-in plugins the configuration enables, in Better Auth's schema order (so user
-    /// columns come as Better Auth sends them).
-    pub fn from_config(config: &Config) -> Plugins {
+    /// columns come as Better Auth sends them). Fails when the configuration enables a plugin
+    /// this build was compiled without (its cargo feature is off).
+    pub fn from_config(config: &Config) -> Result<Plugins, String> {
         let options = &config.plugins;
+        #[allow(unused_mut)] // no plugin compiled in
         let mut plugins = Plugins::default();
-        if let Some(o) = &options.two_factor {
-            plugins.add(Box::new(two_factor::TwoFactor::new(o.clone())));
+        macro_rules! builtin {
+            ($field:ident, $feature:literal, $name:literal, $make:expr) => {
+                if let Some(o) = &options.$field {
+                    #[cfg(feature = $feature)]
+                    plugins.add(Box::new($make(o.clone())));
+                    #[cfg(not(feature = $feature))]
+                    {
+                        let _ = o;
+                        return Err(not_compiled($name, $feature));
+                    }
+                }
+            };
         }
-        if let Some(o) = &options.username {
-            plugins.add(Box::new(username::Username::new(o.clone())));
-        }
-        if let Some(o) = &options.magic_link {
-            plugins.add(Box::new(magic_link::MagicLink::new(o.clone())));
-        }
-        if let Some(o) = &options.email_otp {
-            plugins.add(Box::new(email_otp::EmailOtp::new(o.clone())));
-        }
-        if let Some(o) = &options.jwt {
-            plugins.add(Box::new(jwt::Jwt::new(o.clone())));
-        }
-        if let Some(o) = &options.bearer {
-            plugins.add(Box::new(bearer::Bearer::new(o.clone())));
-        }
-        plugins
+        builtin!(
+            two_factor,
+            "two-factor",
+            "twoFactor",
+            two_factor::TwoFactor::new
+        );
+        builtin!(username, "username", "username", username::Username::new);
+        builtin!(
+            magic_link,
+            "magic-link",
+            "magicLink",
+            magic_link::MagicLink::new
+        );
+        builtin!(email_otp, "email-otp", "emailOTP", email_otp::EmailOtp::new);
+        builtin!(jwt, "jwt", "jwt", jwt::Jwt::new);
+        builtin!(bearer, "bearer", "bearer", bearer::Bearer::new);
+        Ok(plugins)
     }
 
     /// Registers a plugin after the others.
@@ -297,6 +318,15 @@ impl Plugins {
             .find(|(e, _)| e.path == path && e.method == *method)
             .map(|(e, i)| (self.list[*i].as_ref(), e.clone()))
     }
+}
+
+/// The start-up error for a plugin the configuration enables but this build left out.
+#[allow(dead_code)] // unused when every plugin is compiled in
+fn not_compiled(name: &str, feature: &str) -> String {
+    format!(
+        "plugins.{name} is enabled in the configuration, but this build was compiled without it \
+         (cargo feature `{feature}`; the Worker: PORTCULLIS_WORKER_FEATURES in scripts/build-worker.sh)"
+    )
 }
 
 /// Sets a response header and lists it in `access-control-expose-headers` (keeping what is
@@ -445,4 +475,34 @@ pub async fn sign_in_proven_email(
         user: Box::new(user),
         new_user,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in the build has is registered from the configuration, in Better Auth's order.
+    #[test]
+    fn the_configured_built_ins_that_are_compiled_in_are_registered() {
+        let config = Config::from_json(r#"{"plugins":{"bearer":{}}}"#).unwrap();
+        let plugins = Plugins::from_config(&config);
+        if cfg!(feature = "bearer") {
+            let ids: Vec<&str> = plugins.unwrap().iter().map(|p| p.id()).collect();
+            assert_eq!(ids, ["bearer"]);
+        } else {
+            assert!(plugins.is_err());
+        }
+    }
+
+    /// A build without a plugin (its cargo feature off, as a slimmer Worker is built) refuses a
+    /// configuration that enables it, naming the option and the feature. Runs in CI with the
+    /// jwt feature off (scripts/test.sh).
+    #[cfg(not(feature = "jwt"))]
+    #[test]
+    fn a_plugin_left_out_of_the_build_is_refused_at_start_up_with_its_feature_name() {
+        let config = Config::from_json(r#"{"plugins":{"jwt":{}}}"#).unwrap();
+        let error = Plugins::from_config(&config).err().expect("refused");
+        assert!(error.contains("plugins.jwt is enabled"), "{error}");
+        assert!(error.contains("cargo feature `jwt`"), "{error}");
+    }
 }
