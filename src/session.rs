@@ -390,7 +390,8 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
 /// malformed, expired, of another `cookieCache.version`, or for another session token.
 fn fresh_cookie_cache(ctx: &Ctx, token: &str, data: &str) -> Option<(Session, User)> {
     let cache = cookies::decode_cookie_cache(data, ctx.secret)?;
-    let payload: CachePayload = serde_json::from_str(&cache.payload_json).ok()?;
+    // `from_slice`, not `from_str`: one copy of the deserialisers in the Worker.
+    let payload: CachePayload = serde_json::from_slice(cache.payload_json.as_bytes()).ok()?;
     let fresh = payload.session.token == token
         && payload.version.as_deref().unwrap_or("1") == ctx.config.session.cookie_cache.version
         && cache.expires_at_ms >= ctx.now
