@@ -2,6 +2,8 @@
 //! headers), the host's parts (SQL, password hasher), the clock reading for this request, and
 //! what the response will carry besides its body (Set-Cookie and other headers).
 
+use std::borrow::Cow;
+
 use http::HeaderMap;
 
 use crate::config::Config;
@@ -109,8 +111,9 @@ pub struct Ctx<'a> {
     pub headers: &'a HeaderMap,
     /// Query parameters, decoded.
     pub query: Vec<(String, String)>,
-    /// Request cookies, parsed as better-call parses them.
-    pub request_cookies: Vec<(String, String)>,
+    /// Request cookies, parsed as better-call parses them (borrowed from the headers where
+    /// nothing was decoded).
+    pub request_cookies: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// `Set-Cookie` values to send, in order, each with its cookie name.
     pub set_cookies: Vec<(String, String)>,
     /// Other headers to send.
@@ -128,7 +131,7 @@ impl Ctx<'_> {
         self.request_cookies
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// A signed request cookie's value, if its signature verifies.
@@ -194,7 +197,7 @@ impl Ctx<'_> {
                     || n.strip_prefix(&chunk_prefix)
                         .is_some_and(|i| i.parse::<u32>().is_ok())
             })
-            .map(|(n, _)| n.clone())
+            .map(|(n, _)| n.to_string())
             .collect();
         for n in present {
             self.set_cookie(&n, "", Some(0));

@@ -6,11 +6,13 @@
 //! SameSite`) and its `parseCookies` (first value of a name wins, values percent-decoded when they
 //! decode) are the wire format to match, and the crate orders attributes differently.
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::crypto::{constant_time_eq, hmac_sha256};
+use crate::crypto::{constant_time_eq, hmac_sha256, hmac_sha256_parts};
 
 /// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` is escaped.
 const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -30,26 +32,24 @@ pub fn encode_uri_component(text: &str) -> String {
 }
 
 /// `decodeURIComponent(text)`, or `None` where JavaScript would throw (bad escapes, not UTF-8).
-pub fn decode_uri_component(text: &str) -> Option<String> {
-    // Most cookie values (signed tokens apart) have nothing to decode: skip the byte-wise decoder.
+pub fn decode_uri_component(text: &str) -> Option<Cow<'_, str>> {
+    // Most cookie values (signed tokens apart) have nothing to decode: borrow them as they are.
     if !text.contains('%') {
-        return Some(text.to_owned());
+        return Some(Cow::Borrowed(text));
     }
     let bytes = text.as_bytes();
     let hex_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
     if (0..bytes.len()).any(|i| bytes[i] == b'%' && !(hex_at(i + 1) && hex_at(i + 2))) {
         return None;
     }
-    percent_decode_str(text)
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
+    percent_decode_str(text).decode_utf8().ok()
 }
 
 /// Parses a `Cookie` header as better-call's `parseCookies`: the first value of a name wins,
 /// surrounding quotes are dropped and values are percent-decoded when they decode.
-pub fn parse_cookie_header(header: &str) -> Vec<(String, String)> {
-    let mut cookies: Vec<(String, String)> = Vec::new();
+/// Names and values are borrowed from the header where nothing had to be decoded.
+pub fn parse_cookie_header(header: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    let mut cookies: Vec<(Cow<str>, Cow<str>)> = Vec::new();
     let mut index = 0;
     while index < header.len() {
         let Some(eq) = header[index..].find('=').map(|i| i + index) else {
@@ -73,8 +73,8 @@ pub fn parse_cookie_header(header: &str) -> Vec<(String, String)> {
                     ""
                 };
             }
-            let value = decode_uri_component(value).unwrap_or_else(|| value.to_owned());
-            cookies.push((key.to_owned(), value));
+            let value = decode_uri_component(value).unwrap_or(Cow::Borrowed(value));
+            cookies.push((Cow::Borrowed(key), value));
         }
         index = end + 1;
     }
@@ -113,27 +113,51 @@ pub fn unsign<'a>(decoded: &'a str, secret: &str) -> Option<&'a str> {
 /// `payload_json` is `P` as JSON text (an object); the signed text is `P` with `"expiresAt":E`
 /// appended as its last key, exactly as the spread in Better Auth's `setCookieCache` produces.
 pub fn encode_cookie_cache(payload_json: &str, expires_at_ms: i64, secret: &str) -> String {
-    let signature = URL_SAFE_NO_PAD.encode(hmac_sha256(
-        secret.as_bytes(),
-        signed_cache_text(payload_json, expires_at_ms).as_bytes(),
-    ));
+    let signature = URL_SAFE_NO_PAD.encode(cache_signature(payload_json, expires_at_ms, secret));
     let outer = format!(
         r#"{{"session":{payload_json},"expiresAt":{expires_at_ms},"signature":"{signature}"}}"#
     );
     URL_SAFE_NO_PAD.encode(outer)
 }
 
-fn signed_cache_text(payload_json: &str, expires_at_ms: i64) -> String {
+/// The HMAC of `JSON.stringify({...P, expiresAt: E})`: `P` without its closing brace, then
+/// `"expiresAt":E}`, fed to the HMAC in parts rather than copied into one string (this runs on
+/// every cached get-session).
+fn cache_signature(payload_json: &str, expires_at_ms: i64, secret: &str) -> [u8; 32] {
     let body = payload_json
         .trim_end()
         .strip_suffix('}')
         .unwrap_or(payload_json);
-    let sep = if body.trim_end().ends_with('{') {
-        ""
+    let sep: &[u8] = if body.trim_end().ends_with('{') {
+        b""
     } else {
-        ","
+        b","
     };
-    format!(r#"{body}{sep}"expiresAt":{expires_at_ms}}}"#)
+    let mut digits = [0u8; 20];
+    let expires_at = format_i64(expires_at_ms, &mut digits);
+    hmac_sha256_parts(
+        secret.as_bytes(),
+        &[body.as_bytes(), sep, b"\"expiresAt\":", expires_at, b"}"],
+    )
+}
+
+/// `value` in decimal, written into `buffer` (20 bytes hold any `i64`).
+fn format_i64(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut at = buffer.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    &buffer[at..]
 }
 
 /// A verified cookie cache: the payload `P` as its original JSON text, and `E`.
@@ -149,7 +173,8 @@ pub struct CookieCache {
 ///
 /// The HMAC is recomputed over `P`'s original JSON text, which is what `JSON.stringify` of the
 /// parsed object gives for text that `JSON.stringify` produced, so caches minted by Better Auth
-/// verify here and the reverse.
+/// verify here and the reverse. `P` is only checked to be the text between the outer object's
+/// braces that the HMAC covers: the caller parses it.
 pub fn decode_cookie_cache(value: &str, secret: &str) -> Option<CookieCache> {
     #[derive(serde::Deserialize)]
     struct Outer<'a> {
@@ -160,21 +185,55 @@ pub fn decode_cookie_cache(value: &str, secret: &str) -> Option<CookieCache> {
         signature: &'a str,
     }
     let json = URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')).ok()?;
-    let outer: Outer = serde_json::from_slice(&json).ok()?;
-    let payload_json = outer.session.get();
-    if !payload_json.starts_with('{') || outer.expires_at.fract() != 0.0 {
-        return None;
-    }
-    let expires_at_ms = outer.expires_at as i64;
-    let given = URL_SAFE_NO_PAD.decode(outer.signature).ok()?;
-    let expected = hmac_sha256(
-        secret.as_bytes(),
-        signed_cache_text(payload_json, expires_at_ms).as_bytes(),
-    );
+    let json = std::str::from_utf8(&json).ok()?;
+    let (payload_json, expires_at_ms, signature) = match split_cookie_cache(json) {
+        Some(parts) => parts,
+        None => {
+            // `from_slice`, like every other parse in the crate: `from_str` would compile a
+            // second copy of the deserialisers into the Worker (~5 KB gzip).
+            let outer: Outer = serde_json::from_slice(json.as_bytes()).ok()?;
+            let payload_json = outer.session.get();
+            if !payload_json.starts_with('{') || outer.expires_at.fract() != 0.0 {
+                return None;
+            }
+            (payload_json, outer.expires_at as i64, outer.signature)
+        }
+    };
+    let given = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    let expected = cache_signature(payload_json, expires_at_ms, secret);
     constant_time_eq(&given, &expected).then(|| CookieCache {
         payload_json: payload_json.to_owned(),
         expires_at_ms,
     })
+}
+
+/// The outer object exactly as `JSON.stringify` writes it,
+/// `{"session":{…},"expiresAt":<digits>,"signature":"<base64url>"}`, split from its end without
+/// scanning `P` (the HMAC and the caller's parse read it once each). `None` for any other shape,
+/// which [`decode_cookie_cache`] then parses as JSON; for this shape both give the same parts.
+fn split_cookie_cache(json: &str) -> Option<(&str, i64, &str)> {
+    // The longest run of bytes matching `part` that `text` ends with, and what precedes it
+    // (byte-wise from the end: no searcher to set up for suffixes this short).
+    fn trailing(text: &str, part: impl Fn(u8) -> bool) -> (&str, &str) {
+        let start = text.len() - text.bytes().rev().take_while(|&b| part(b)).count();
+        text.split_at(start)
+    }
+    let rest = json.strip_prefix(r#"{"session":"#)?.strip_suffix(r#""}"#)?;
+    let (rest, signature) = trailing(rest, |b| {
+        b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+    });
+    let (rest, expires_at) = trailing(rest.strip_suffix(r#","signature":""#)?, |b| {
+        b.is_ascii_digit()
+    });
+    let payload_json = rest.strip_suffix(r#","expiresAt":"#)?;
+    // Up to 15 digits, no leading zero: the integers a JSON number (an f64) holds exactly.
+    let plain = (1..=15).contains(&expires_at.len())
+        && expires_at.bytes().all(|b| b.is_ascii_digit())
+        && (expires_at == "0" || !expires_at.starts_with('0'));
+    if !plain || !payload_json.starts_with('{') || !payload_json.ends_with('}') {
+        return None;
+    }
+    Some((payload_json, expires_at.parse().ok()?, signature))
 }
 
 /// `SameSite` values.
@@ -313,13 +372,89 @@ mod tests {
     }
 
     #[test]
+    fn cookie_cache_signature_is_the_hmac_of_the_spread_text() {
+        // The signed text as Better Auth's `JSON.stringify({...P, expiresAt})` writes it.
+        for (payload, expires_at, text) in [
+            (r#"{"a":1}"#, 5, r#"{"a":1,"expiresAt":5}"#),
+            ("{}", 0, r#"{"expiresAt":0}"#),
+            (r#"{"a":"}"} "#, -12, r#"{"a":"}","expiresAt":-12}"#),
+            (
+                r#"{"a":1}"#,
+                i64::MIN,
+                r#"{"a":1,"expiresAt":-9223372036854775808}"#,
+            ),
+            (
+                r#"{"a":1}"#,
+                i64::MAX,
+                r#"{"a":1,"expiresAt":9223372036854775807}"#,
+            ),
+        ] {
+            assert_eq!(
+                cache_signature(payload, expires_at, SECRET),
+                hmac_sha256(SECRET.as_bytes(), text.as_bytes()),
+                "{payload} {expires_at}"
+            );
+        }
+    }
+
+    #[test]
+    fn cookie_cache_split_from_its_end_agrees_with_the_json_parse() {
+        let json = |value: &str| String::from_utf8(URL_SAFE_NO_PAD.decode(value).unwrap()).unwrap();
+        let recorded = json(RECORDED_CACHE);
+        let cache = decode_cookie_cache(RECORDED_CACHE, SECRET).unwrap();
+        let (payload, expires_at, _) = split_cookie_cache(&recorded).expect("the usual shape");
+        assert_eq!(
+            (payload, expires_at),
+            (cache.payload_json.as_str(), cache.expires_at_ms)
+        );
+        // A payload holding the separators in a string still splits at the outer ones.
+        let tricky = r#"{"session":{"a":",\"expiresAt\":1,\"signature\":\"x\"}"},"expiresAt":7,"signature":"abc-_9"}"#;
+        assert_eq!(
+            split_cookie_cache(tricky),
+            Some((
+                r#"{"a":",\"expiresAt\":1,\"signature\":\"x\"}"}"#,
+                7,
+                "abc-_9"
+            ))
+        );
+        // Other shapes are left to the JSON parse.
+        for other in [
+            r#"{"session": {"a":1},"expiresAt":7,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":07,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":7.0,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":-7,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":1234567890123456,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":7,"signature":"a+c"}"#,
+            r#"{"expiresAt":7,"session":{"a":1},"signature":"abc"}"#,
+            r#"{"session":[1],"expiresAt":7,"signature":"abc"}"#,
+        ] {
+            assert_eq!(split_cookie_cache(other), None, "{other}");
+        }
+        // A cache in another key order still verifies, through the JSON parse.
+        let reordered = format!(
+            r#"{{"expiresAt":{},"session":{},"signature":"{}"}}"#,
+            cache.expires_at_ms,
+            cache.payload_json,
+            recorded
+                .rsplit_once(r#""signature":""#)
+                .unwrap()
+                .1
+                .trim_end_matches("\"}")
+        );
+        assert_eq!(
+            decode_cookie_cache(&URL_SAFE_NO_PAD.encode(reordered), SECRET),
+            Some(cache)
+        );
+    }
+
+    #[test]
     fn cookie_header_parsing_follows_better_call() {
         let cookies = parse_cookie_header(r#"a=1; b="two"; a=3; c=x%2Fy; d=%E0%A4%A; bad; e=5"#);
         let get = |k: &str| {
             cookies
                 .iter()
                 .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
+                .map(|(_, v)| v.as_ref())
         };
         assert_eq!(get("a"), Some("1"));
         assert_eq!(get("b"), Some("two"));

@@ -3,6 +3,8 @@
 //! `getSession`, `setSessionCookie`, `setCookieCache` and `deleteSessionCookie` do it, so both
 //! servers accept each other's cookies.
 
+use std::borrow::Cow;
+
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -14,7 +16,7 @@ use crate::store::secondary::Op;
 use crate::store::sessions::{self, Session};
 use crate::store::users::User;
 use crate::store::Row;
-use crate::time::{to_iso, Millis};
+use crate::time::{Iso, Millis};
 
 /// Where a current session was read from: the two are sent in different field orders, as Better
 /// Auth does (a cheap way to tell on the wire).
@@ -64,10 +66,10 @@ impl Serialize for CachedSession<'_> {
         let v = self.0;
         let mut out = s.serialize_struct("Session", 8)?;
         out.serialize_field("id", &v.id)?;
-        out.serialize_field("createdAt", &to_iso(v.created_at))?;
-        out.serialize_field("updatedAt", &to_iso(v.updated_at))?;
+        out.serialize_field("createdAt", &Iso(v.created_at))?;
+        out.serialize_field("updatedAt", &Iso(v.updated_at))?;
         out.serialize_field("userId", &v.user_id)?;
-        out.serialize_field("expiresAt", &to_iso(v.expires_at))?;
+        out.serialize_field("expiresAt", &Iso(v.expires_at))?;
         out.serialize_field("token", &v.token)?;
         out.serialize_field("ipAddress", &v.ip_address)?;
         out.serialize_field("userAgent", &v.user_agent)?;
@@ -200,7 +202,7 @@ pub fn set_cookie_cache(ctx: &mut Ctx, session: &Session, user: &User, dont_reme
         .request_cookies
         .iter()
         .filter(|(n, _)| n.starts_with(&chunk_prefix))
-        .map(|(n, _)| n.clone())
+        .map(|(n, _)| n.to_string())
         .collect();
     for chunk in stale_chunks {
         ctx.set_cookie(&chunk, "", Some(0));
@@ -221,28 +223,28 @@ pub fn delete_session_cookie(ctx: &mut Ctx, skip_dont_remember: bool) {
 }
 
 /// `session_data`, joined from its chunks when Better Auth split it.
-fn session_data_cookie(ctx: &Ctx) -> Option<String> {
+fn session_data_cookie<'c>(ctx: &'c Ctx) -> Option<Cow<'c, str>> {
     let name = &ctx.auth_cookies.session_data;
     if let Some(value) = ctx.cookie(name).filter(|v| !v.is_empty()) {
-        return Some(value.to_owned());
+        return Some(Cow::Borrowed(value));
     }
     let prefix = format!("{name}.");
     let mut chunks: Vec<(u32, &str)> = ctx
         .request_cookies
         .iter()
-        .filter_map(|(n, v)| Some((n.strip_prefix(&prefix)?.parse().ok()?, v.as_str())))
+        .filter_map(|(n, v)| Some((n.strip_prefix(&prefix)?.parse().ok()?, v.as_ref())))
         .collect();
     chunks.sort_by_key(|(i, _)| *i);
-    (!chunks.is_empty()).then(|| chunks.into_iter().map(|(_, v)| v).collect())
+    (!chunks.is_empty()).then(|| Cow::Owned(chunks.into_iter().map(|(_, v)| v).collect()))
 }
 
 /// The cookie cache payload (`P`).
 #[derive(Deserialize)]
-struct CachePayload {
+struct CachePayload<'a> {
     session: Session,
     user: User,
-    #[serde(default)]
-    version: Option<String>,
+    #[serde(default, borrow)]
+    version: Option<Cow<'a, str>>,
 }
 
 /// Options of a session read.
@@ -293,40 +295,27 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
         }
         return Ok(None);
     };
-    let data = session_data_cookie(ctx);
-    if data.is_some() && !cache_enabled {
+    let has_data = session_data_cookie(ctx).is_some();
+    if has_data && !cache_enabled {
         let name = ctx.auth_cookies.session_data.clone();
         ctx.expire_request_chunks(&name);
     }
     let dont_remember = ctx.signed_cookie(&ctx.auth_cookies.dont_remember).is_some();
 
-    if cache_enabled && !read.disable_cookie_cache {
-        if let Some(data) = data {
-            let payload = cookies::decode_cookie_cache(&data, ctx.secret).and_then(|c| {
-                Some((
-                    serde_json::from_slice::<CachePayload>(c.payload_json.as_bytes()).ok()?,
-                    c.expires_at_ms,
-                ))
-            });
-            let fresh = payload.filter(|(p, expires_at)| {
-                p.session.token == token
-                    && p.version.as_deref().unwrap_or("1")
-                        == ctx.config.session.cookie_cache.version
-                    && *expires_at >= ctx.now
-                    && p.session.expires_at >= ctx.now
-            });
-            match fresh {
-                Some((p, _)) => {
-                    return Ok(Some(Current {
-                        session: p.session,
-                        user: p.user,
-                        source: Source::CookieCache,
-                    }));
-                }
-                None => {
-                    let name = ctx.auth_cookies.session_data.clone();
-                    ctx.expire_cookie(&name);
-                }
+    if cache_enabled && !read.disable_cookie_cache && has_data {
+        let fresh =
+            session_data_cookie(ctx).and_then(|data| fresh_cookie_cache(ctx, &token, &data));
+        match fresh {
+            Some((session, user)) => {
+                return Ok(Some(Current {
+                    session,
+                    user,
+                    source: Source::CookieCache,
+                }));
+            }
+            None => {
+                let name = ctx.auth_cookies.session_data.clone();
+                ctx.expire_cookie(&name);
             }
         }
     }
@@ -395,6 +384,19 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
         user,
         source: Source::Database,
     }))
+}
+
+/// The session and user a `session_data` cookie vouches for: `None` when it is forged or
+/// malformed, expired, of another `cookieCache.version`, or for another session token.
+fn fresh_cookie_cache(ctx: &Ctx, token: &str, data: &str) -> Option<(Session, User)> {
+    let cache = cookies::decode_cookie_cache(data, ctx.secret)?;
+    // `from_slice`, not `from_str`: one copy of the deserialisers in the Worker.
+    let payload: CachePayload = serde_json::from_slice(cache.payload_json.as_bytes()).ok()?;
+    let fresh = payload.session.token == token
+        && payload.version.as_deref().unwrap_or("1") == ctx.config.session.cookie_cache.version
+        && cache.expires_at_ms >= ctx.now
+        && payload.session.expires_at >= ctx.now;
+    fresh.then_some((payload.session, payload.user))
 }
 
 /// Whether a session is due for its sliding refresh (older than `updateAge`, refresh on).

@@ -46,6 +46,11 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// `Date.prototype.toISOString()`: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn to_iso(ms: Millis) -> String {
+    with_iso(ms, str::to_owned)
+}
+
+/// Calls `f` with [`to_iso`]'s text, written on the stack: serialising a date allocates nothing.
+pub fn with_iso<R>(ms: Millis, f: impl FnOnce(&str) -> R) -> R {
     let days = ms.div_euclid(86_400_000);
     let rest = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
@@ -56,7 +61,9 @@ pub fn to_iso(ms: Millis) -> String {
         rest % 1000,
     );
     if !(0..=9999).contains(&y) {
-        return format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{mmm:03}Z");
+        return f(&format!(
+            "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{mmm:03}Z"
+        ));
     }
     // Written digit by digit: this runs six times per get-session, and `format!` was a visible
     // share of a cached one's CPU.
@@ -74,7 +81,18 @@ pub fn to_iso(ms: Millis) -> String {
     put(14, 2, mm);
     put(17, 2, ss);
     put(20, 3, mmm);
-    out.iter().map(|&b| b as char).collect()
+    // Digits and punctuation only: always UTF-8.
+    f(std::str::from_utf8(&out).unwrap_or_default())
+}
+
+/// An instant that serialises as its ISO-8601 text ([`to_iso`]), without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Iso(pub Millis);
+
+impl serde::Serialize for Iso {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        with_iso(self.0, |text| s.serialize_str(text))
+    }
 }
 
 /// Parses what Better Auth and its adapters store: `YYYY-MM-DDTHH:MM:SS[.fff]Z`, a space instead of
@@ -153,6 +171,32 @@ mod tests {
     }
 
     #[test]
+    fn iso_serialises_as_its_text_and_reads_text_or_milliseconds() {
+        for ms in [0, -1, 1_795_771_430_596, 253_402_300_800_000] {
+            assert_eq!(
+                serde_json::to_string(&Iso(ms)).unwrap(),
+                format!("\"{}\"", to_iso(ms))
+            );
+        }
+        let text = |json: &str| {
+            iso::deserialize(&mut serde_json::Deserializer::from_str(json)).map_err(|_| ())
+        };
+        let any = |json: &str| {
+            iso::deserialize_text_or_number(&mut serde_json::Deserializer::from_str(json))
+                .map_err(|_| ())
+        };
+        assert_eq!(text(r#""2026-11-27T09:23:50.596Z""#), Ok(1_795_771_430_596));
+        assert_eq!(text("1795771430596"), Err(()));
+        assert_eq!(text(r#""soon""#), Err(()));
+        assert_eq!(any(r#""2026-11-27T09:23:50.596Z""#), Ok(1_795_771_430_596));
+        assert_eq!(any("1795771430596"), Ok(1_795_771_430_596));
+        assert_eq!(any("-5"), Ok(-5));
+        assert_eq!(any("1.5"), Err(()));
+        assert_eq!(any("18446744073709551615"), Err(()));
+        assert_eq!(any("null"), Err(()));
+    }
+
+    #[test]
     fn iso_text_round_trips_and_accepts_adapter_variants() {
         for ms in [0, 1_795_771_430_596, 4_102_444_800_123, 951_782_400_000] {
             assert_eq!(parse_iso(&to_iso(ms)), Some(ms));
@@ -169,16 +213,55 @@ mod tests {
 
 /// Serde for a [`Millis`] field written as ISO-8601 text, as Better Auth's JSON carries dates.
 pub mod iso {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
 
     /// Writes the instant as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     pub fn serialize<S: Serializer>(ms: &super::Millis, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::to_iso(*ms))
+        super::with_iso(*ms, |text| s.serialize_str(text))
     }
 
-    /// Reads ISO-8601 text.
+    /// Reads ISO-8601 text (borrowed from the input where it can be: no allocation).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<super::Millis, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        super::parse_iso(&text).ok_or_else(|| serde::de::Error::custom("invalid date"))
+        d.deserialize_str(IsoVisitor { numbers: false })
+    }
+
+    /// Reads ISO-8601 text or a number of milliseconds (what a user object's dates may be).
+    pub fn deserialize_text_or_number<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<super::Millis, D::Error> {
+        d.deserialize_any(IsoVisitor { numbers: true })
+    }
+
+    /// A date as text, parsed where it lies; with `numbers`, an integer is milliseconds too.
+    struct IsoVisitor {
+        numbers: bool,
+    }
+
+    impl Visitor<'_> for IsoVisitor {
+        type Value = super::Millis;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an ISO-8601 date")
+        }
+
+        fn visit_str<E: Error>(self, text: &str) -> Result<super::Millis, E> {
+            super::parse_iso(text).ok_or_else(|| E::custom("invalid date"))
+        }
+
+        fn visit_i64<E: Error>(self, n: i64) -> Result<super::Millis, E> {
+            if self.numbers {
+                Ok(n)
+            } else {
+                Err(E::custom("invalid date"))
+            }
+        }
+
+        fn visit_u64<E: Error>(self, n: u64) -> Result<super::Millis, E> {
+            match i64::try_from(n) {
+                Ok(n) => self.visit_i64(n),
+                Err(_) => Err(E::custom("invalid date")),
+            }
+        }
     }
 }

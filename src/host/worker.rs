@@ -233,7 +233,7 @@ impl Replication {
             .filter_map(|v| v.to_str().ok())
             .flat_map(crate::cookies::parse_cookie_header)
             .find(|(name, _)| *name == cookie)
-            .map(|(_, value)| value)
+            .map(|(_, value)| value.into_owned())
             .filter(|b| {
                 (1..=256).contains(&b.len())
                     && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')

@@ -7,6 +7,8 @@
 //! signed out). It takes precedence over a session cookie in the same request. A request with a
 //! bearer token and no `Cookie` header is not subject to the origin check, which guards cookies.
 
+use std::borrow::Cow;
+
 use super::Plugin;
 use crate::config::BearerOptions;
 use crate::context::Ctx;
@@ -37,7 +39,8 @@ impl Bearer {
         }
         let signed = if token.contains('.') {
             if token.contains('%') {
-                cookies::decode_uri_component(token).unwrap_or_else(|| token.to_owned())
+                cookies::decode_uri_component(token)
+                    .map_or_else(|| token.to_owned(), Cow::into_owned)
             } else {
                 token.to_owned()
             }
@@ -64,7 +67,7 @@ impl Plugin for Bearer {
         };
         let name = ctx.auth_cookies.session_token.clone();
         ctx.request_cookies.retain(|(n, _)| *n != name);
-        ctx.request_cookies.insert(0, (name, signed));
+        ctx.request_cookies.insert(0, (name.into(), signed.into()));
     }
 
     fn on_response(&self, ctx: &mut Ctx<'_>) {
@@ -78,7 +81,9 @@ impl Plugin for Bearer {
             .and_then(|(_, set_cookie)| set_cookie.strip_prefix(&prefix))
             .map(|rest| rest.split(';').next().unwrap_or_default())
             .filter(|v| !v.is_empty())
-            .map(|v| cookies::decode_uri_component(v).unwrap_or_else(|| v.to_owned()))
+            .map(|v| {
+                cookies::decode_uri_component(v).map_or_else(|| v.to_owned(), Cow::into_owned)
+            })
         else {
             return;
         };

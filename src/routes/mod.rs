@@ -29,7 +29,11 @@ pub enum Reply {
 
 /// 200 with `value` as JSON.
 pub fn json<T: Serialize>(value: &T) -> Result<Reply, ApiError> {
-    serde_json::to_string(value)
+    // Room for a get-session answer (~500 bytes) up front: growing from serde_json's 128 bytes
+    // reallocated twice on every request.
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut out, value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    String::from_utf8(out)
         .map(Reply::Json)
         .map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -9,7 +9,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Cols, Row, Sql, SqlError, Statement, Value};
-use crate::time::Millis;
+use crate::time::{Iso, Millis};
 
 /// A user, with its fields in the order Better Auth's database path sends them.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,8 +165,8 @@ impl User {
     pub fn serialize_cached<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut out = s.serialize_map(Some(7 + self.fields.len()))?;
         out.serialize_entry("id", &self.id)?;
-        out.serialize_entry("createdAt", &crate::time::to_iso(self.created_at))?;
-        out.serialize_entry("updatedAt", &crate::time::to_iso(self.updated_at))?;
+        out.serialize_entry("createdAt", &Iso(self.created_at))?;
+        out.serialize_entry("updatedAt", &Iso(self.updated_at))?;
         out.serialize_entry("email", &self.email)?;
         out.serialize_entry("emailVerified", &self.email_verified)?;
         out.serialize_entry("name", &self.name)?;
@@ -185,8 +185,8 @@ impl Serialize for User {
         out.serialize_entry("email", &self.email)?;
         out.serialize_entry("emailVerified", &self.email_verified)?;
         out.serialize_entry("image", &self.image)?;
-        out.serialize_entry("createdAt", &crate::time::to_iso(self.created_at))?;
-        out.serialize_entry("updatedAt", &crate::time::to_iso(self.updated_at))?;
+        out.serialize_entry("createdAt", &Iso(self.created_at))?;
+        out.serialize_entry("updatedAt", &Iso(self.updated_at))?;
         for (name, value) in &self.fields {
             out.serialize_entry(name, value)?;
         }
@@ -207,27 +207,19 @@ impl<'de> Deserialize<'de> for User {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<User, A::Error> {
                 use serde::de::Error;
-                let date = |v: serde_json::Value| -> Result<Millis, A::Error> {
-                    match v {
-                        serde_json::Value::String(s) => crate::time::parse_iso(&s),
-                        serde_json::Value::Number(n) => n.as_i64(),
-                        _ => None,
-                    }
-                    .ok_or_else(|| A::Error::custom("invalid date"))
-                };
                 let (mut id, mut name, mut email, mut email_verified) = (None, None, None, None);
                 let (mut image, mut created_at, mut updated_at) = (None, None, None);
                 let mut fields = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        "id" => id = Some(map.next_value()?),
-                        "name" => name = Some(map.next_value()?),
-                        "email" => email = Some(map.next_value()?),
-                        "emailVerified" => email_verified = Some(map.next_value()?),
-                        "image" => image = map.next_value()?,
-                        "createdAt" => created_at = Some(date(map.next_value()?)?),
-                        "updatedAt" => updated_at = Some(date(map.next_value()?)?),
-                        _ => fields.push((key, map.next_value()?)),
+                while let Some(key) = map.next_key::<Key>()? {
+                    match key {
+                        Key::Id => id = Some(map.next_value()?),
+                        Key::Name => name = Some(map.next_value()?),
+                        Key::Email => email = Some(map.next_value()?),
+                        Key::EmailVerified => email_verified = Some(map.next_value()?),
+                        Key::Image => image = map.next_value()?,
+                        Key::CreatedAt => created_at = Some(map.next_value::<Date>()?.0),
+                        Key::UpdatedAt => updated_at = Some(map.next_value::<Date>()?.0),
+                        Key::Other(key) => fields.push((key, map.next_value()?)),
                     }
                 }
                 Ok(User {
@@ -244,6 +236,53 @@ impl<'de> Deserialize<'de> for User {
             }
         }
         d.deserialize_map(UserVisitor)
+    }
+}
+
+/// A user object's key: the core ones matched where they lie (no allocation), any other kept as
+/// a plugin field's name.
+enum Key {
+    Id,
+    Name,
+    Email,
+    EmailVerified,
+    Image,
+    CreatedAt,
+    UpdatedAt,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a user field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key, E> {
+                Ok(match key {
+                    "id" => Key::Id,
+                    "name" => Key::Name,
+                    "email" => Key::Email,
+                    "emailVerified" => Key::EmailVerified,
+                    "image" => Key::Image,
+                    "createdAt" => Key::CreatedAt,
+                    "updatedAt" => Key::UpdatedAt,
+                    other => Key::Other(other.to_owned()),
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// A user object's date: ISO-8601 text or a number of milliseconds.
+struct Date(Millis);
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        crate::time::iso::deserialize_text_or_number(d).map(Date)
     }
 }
 
@@ -374,4 +413,50 @@ pub fn update_field(id: &str, column: &str, value: &serde_json::Value, now: Mill
 /// foreign-key cascades are off on some hosts).
 pub fn delete(id: &str) -> Statement {
     Statement::new(r#"DELETE FROM "user" WHERE "id" = ?"#, vec![id.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_object_reads_in_any_order_with_plugin_fields_and_numeric_dates() {
+        let user: User = serde_json::from_str(
+            r#"{"id":"u1","createdAt":"2026-11-27T09:23:50.596Z","updatedAt":1795771430597,
+                "email":"a@b.c","emailVerified":true,"name":"A","image":null,
+                "twoFactorEnabled":false,"username":"a"}"#,
+        )
+        .unwrap();
+        assert_eq!(user.id, "u1");
+        assert_eq!(
+            (user.created_at, user.updated_at),
+            (1_795_771_430_596, 1_795_771_430_597)
+        );
+        assert_eq!(
+            (user.email.as_str(), user.email_verified, user.name.as_str()),
+            ("a@b.c", true, "A")
+        );
+        assert_eq!(user.image, None);
+        assert_eq!(
+            user.fields,
+            vec![
+                (
+                    "twoFactorEnabled".to_owned(),
+                    serde_json::Value::Bool(false)
+                ),
+                ("username".to_owned(), serde_json::Value::from("a")),
+            ]
+        );
+        assert_eq!(
+            serde_json::to_string(&user).unwrap(),
+            r#"{"name":"A","email":"a@b.c","emailVerified":true,"image":null,"createdAt":"2026-11-27T09:23:50.596Z","updatedAt":"2026-11-27T09:23:50.597Z","twoFactorEnabled":false,"username":"a","id":"u1"}"#
+        );
+        for bad in [
+            r#"{"id":"u1","createdAt":1.5,"updatedAt":1,"email":"a","emailVerified":true,"name":"A"}"#,
+            r#"{"id":"u1","createdAt":"then","updatedAt":1,"email":"a","emailVerified":true,"name":"A"}"#,
+            r#"{"id":"u1","updatedAt":1,"email":"a","emailVerified":true,"name":"A"}"#,
+        ] {
+            assert!(serde_json::from_str::<User>(bad).is_err(), "{bad}");
+        }
+    }
 }
