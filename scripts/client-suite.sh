@@ -4,6 +4,11 @@
 #
 #   scripts/client-suite.sh native    cargo build --release; target/release/portcullis (PORT, default 3999)
 #   scripts/client-suite.sh worker    scripts/build-worker.sh; wrangler dev in workerd (PORT, default 8787)
+#   scripts/client-suite.sh spin      the Spin component (cargo build --target wasm32-wasip2 --release --lib);
+#                                     `spin up` (Spin 4.0.x; SPIN, default `spin` on PATH) on PORT (default 3000),
+#                                     state in the temporary directory, the core migration and the enabled
+#                                     plugins' migrations applied with --sqlite @file. Skipped (exit 0, with a
+#                                     message) when no spin CLI is found: no registry ships one, so CI has none.
 #
 # Mail: tests/client/mail-sink.mjs is started first (a local HTTP server appending each POSTed mail as a JSON
 # line to $STATE/mail.log); the server's webhook mailer posts to it and the tests read that file (env
@@ -24,7 +29,8 @@
 #                           plus socialProviders at the fake identity provider (see above).
 #                         Set (even empty): used as given, with @MAIL_SINK_URL@ and @FAKE_IDP_URL@ replaced.
 #   SECONDARY_STORAGE=1   sessions in the host's KV too: adds {"secondaryStorage":{"enabled":true}} to the
-#                         options (native: the in-memory KV; worker: the KV binding of wrangler.toml)
+#                         options (native: the in-memory KV; worker: the KV binding of wrangler.toml;
+#                         spin: the `default` key-value store)
 #   D1_SESSIONS=1         worker only: D1 read replication, adds {"d1":{"readReplication":true}} and turns on
 #                         d1-sessions.test.mjs (skipped otherwise). Pass d1-sessions.test.mjs as the argument:
 #                         the other files assert Better Auth's exact Set-Cookie lists, which the bookmark
@@ -39,8 +45,9 @@
 #                         scripts/postgres.sh on PG_PORT (default: a free port); DATABASE_URL=postgres://….
 #                         The server migrates it at start (the core's and the enabled plugins' tables).
 #   DELETE_USER           off|on|verify for account.test.mjs (default: derived from the effective config)
-#   READY_TIMEOUT         seconds to wait for GET /api/auth/ok (default 60 native, 180 worker)
-#   SKIP_BUILD=1          use the existing build (target/release/portcullis or build/worker)
+#   READY_TIMEOUT         seconds to wait for GET /api/auth/ok (default 60 native and spin, 180 worker)
+#   SKIP_BUILD=1          use the existing build (target/release/portcullis, build/worker or
+#                         target/wasm32-wasip2/release/portcullis.wasm)
 #   KEEP_SERVER_LOG=1     print the server log even when the suite passes
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=sign-in core.test.mjs); without any,
 # every tests/client/*.test.mjs runs except interop.test.mjs (two servers: scripts/interop.sh).
@@ -50,9 +57,9 @@ set -euo pipefail
 MODE="${1:-}"
 shift || true
 case "$MODE" in
-  native | worker) ;;
+  native | worker | spin) ;;
   *)
-    echo "usage: $0 native|worker [node --test arguments...]" >&2
+    echo "usage: $0 native|worker|spin [node --test arguments...]" >&2
     exit 2
     ;;
 esac
@@ -63,10 +70,22 @@ SAY_PREFIX="client-suite[$MODE]"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
+if [[ "$MODE" == spin ]]; then
+  SPIN="${SPIN:-spin}"
+  if ! command -v "$SPIN" >/dev/null; then
+    say "skipped: no Spin CLI ('$SPIN' is not on PATH; set SPIN to its path). No registry ships one."
+    exit 0
+  fi
+fi
+
 SECRET="portcullis-client-suite-secret-0123456789abcdef"
-if [[ "$MODE" == native ]]; then PORT="${PORT:-3999}"; else PORT="${PORT:-8787}"; fi
+case "$MODE" in
+  native) PORT="${PORT:-3999}" ;;
+  worker) PORT="${PORT:-8787}" ;;
+  spin) PORT="${PORT:-3000}" ;;
+esac
 BASE_URL="http://127.0.0.1:$PORT"
-READY_TIMEOUT="${READY_TIMEOUT:-$([[ "$MODE" == native ]] && echo 60 || echo 180)}"
+READY_TIMEOUT="${READY_TIMEOUT:-$([[ "$MODE" == worker ]] && echo 180 || echo 60)}"
 
 STATE="$(mktemp -d "${TMPDIR:-/tmp}/portcullis-suite.XXXXXX")"
 LOG="$STATE/server.log"
@@ -223,6 +242,34 @@ case "$MODE" in
     say "starting wrangler dev on $BASE_URL"
     start_wrangler_dev SERVER_PID "$LOG" "$STATE" "$PORT" "$SECRET" "$PORTCULLIS_CONFIG" "${WRANGLER_VARS[@]}"
     ;;
+  spin)
+    [[ -z "${LIBSQL:-}${POSTGRES:-}" ]] || die "LIBSQL and POSTGRES are not supported with spin"
+    if [[ -z "${SKIP_BUILD:-}" ]]; then
+      say "cargo build --target wasm32-wasip2 --release --lib"
+      cargo build --target wasm32-wasip2 --release --lib
+    fi
+    # The core migration and those of the enabled plugins (migrations/NNNN_plugin_<name>.sql for
+    # plugins.<name in camelCase>): the state directory is new, so each ALTER TABLE runs once.
+    mapfile -t migrations < <(node -e '
+      const fs = require("node:fs"), path = require("node:path");
+      let c = {};
+      try { c = JSON.parse(process.argv[2] || "{}") || {}; } catch {}
+      const plugins = c.plugins || {};
+      for (const f of fs.readdirSync(process.argv[1]).filter((f) => f.endsWith(".sql")).sort()) {
+        const m = /^\d+_plugin_(\w+)\.sql$/.exec(f);
+        const name = m && m[1].replace(/_([a-z])/g, (_, x) => x.toUpperCase());
+        if (!m || plugins[name]) console.log(path.join(process.argv[1], f));
+      }' "$ROOT/migrations" "$PORTCULLIS_CONFIG")
+    sqlite_args=()
+    for m in "${migrations[@]}"; do sqlite_args+=(--sqlite "@$m"); done
+    say "starting spin up on $BASE_URL (state in $STATE/spin; migrations: ${migrations[*]##*/})"
+    # cwd is the state directory; every variable of spin.toml the component reads is given here,
+    # so none comes from the developer's environment (SPIN_VARIABLE_*).
+    start_in_group SERVER_PID "$LOG" env -C "$STATE" "$SPIN" up -f "$ROOT/spin.toml" \
+      --listen "127.0.0.1:$PORT" --state-dir "$STATE/spin" "${sqlite_args[@]}" \
+      --variable "better_auth_secret=$SECRET" --variable "better_auth_url=$BASE_URL" \
+      --variable "better_auth_trusted_origins=" --variable "portcullis_config=$PORTCULLIS_CONFIG"
+    ;;
 esac
 
 say "waiting up to ${READY_TIMEOUT}s for GET $BASE_URL/api/auth/ok"
@@ -254,6 +301,16 @@ if [[ $status -eq 0 && -n "${SECONDARY_STORAGE:-}" && "$MODE" == worker ]]; then
   say "Workers KV holds $lists active-sessions-<userId> lists"
   if [[ "$lists" -eq 0 ]]; then
     say "expected the Worker to keep sessions in KV; wrangler kv key list gave: ${keys:0:500}"
+    status=1
+  fi
+fi
+# Likewise Spin's `default` key-value store (a SQLite file in the state directory).
+if [[ $status -eq 0 && -n "${SECONDARY_STORAGE:-}" && "$MODE" == spin ]]; then
+  lists=$(sqlite3 "$STATE/spin/sqlite_key_value.db" \
+    "SELECT count(*) FROM spin_key_value WHERE store = 'default' AND key LIKE 'active-sessions-%'" 2>>"$LOG") || lists=0
+  say "Spin KV holds $lists active-sessions-<userId> lists"
+  if [[ "$lists" -eq 0 ]]; then
+    say "expected the component to keep sessions in Spin KV"
     status=1
   fi
 fi

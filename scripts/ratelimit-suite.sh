@@ -5,6 +5,7 @@
 #
 #   scripts/ratelimit-suite.sh native    the native server (cargo build --release)
 #   scripts/ratelimit-suite.sh worker    the Worker in workerd (wrangler dev)
+#   scripts/ratelimit-suite.sh spin      the Spin component under `spin up` (skipped without a spin CLI)
 #
 # The test sends its client address as `x-forwarded-for`, which reaches the server unchanged under both
 # hosts locally; on Cloudflare `cf-connecting-ip` is the header to trust, hence both are configured (in the
@@ -14,9 +15,9 @@ set -euo pipefail
 MODE="${1:-}"
 shift || true
 case "$MODE" in
-  native | worker) ;;
+  native | worker | spin) ;;
   *)
-    echo "usage: $0 native|worker [node --test arguments...]" >&2
+    echo "usage: $0 native|worker|spin [node --test arguments...]" >&2
     exit 2
     ;;
 esac

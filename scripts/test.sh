@@ -21,6 +21,10 @@ scripts/postgres.sh run cargo test --test postgres -- --ignored
 step "Spin component (wasm32-wasip2)"
 scripts/check-spin.sh
 
+step "official client against Spin (SQLite, then SQLite + KV; skipped with a message when no spin CLI is on PATH, as in CI: no registry ships one)"
+scripts/client-suite.sh spin
+SKIP_BUILD=1 SECONDARY_STORAGE=1 scripts/client-suite.sh spin
+
 step "official client against the native server"
 scripts/client-suite.sh native
 
