@@ -5,20 +5,20 @@
 //! The secret is not part of this: it comes only from the environment or the host's secret store
 //! (`BETTER_AUTH_SECRET`) and is handed to [`crate::Auth::new`] separately.
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::crypto::password::Algorithm;
 
 mod plugins;
+pub(crate) mod read;
 pub use plugins::*;
+use read::{read_object, Opts};
 
 /// The options. Every field has Better Auth's default.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The server's public URL (`BETTER_AUTH_URL`); its origin is trusted and `https` turns on
     /// `Secure` cookies with the `__Secure-` prefix.
-    #[serde(rename = "baseURL")]
     pub base_url: String,
     /// Where the API is mounted.
     pub base_path: String,
@@ -85,8 +85,7 @@ impl Default for Config {
 }
 
 /// `d1`: options of the Workers host's D1 database.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct D1Options {
     /// D1 read replication through the Sessions API (`withSession`): reads may go to the nearest
     /// replica, and a bookmark carried in the `<cookiePrefix>.d1_bookmark` cookie makes every
@@ -97,8 +96,7 @@ pub struct D1Options {
 /// `secondaryStorage`: sessions cached in the host's KV (Workers KV, Spin KV, the native
 /// in-memory KV), so `get-session` with a stale cookie cache is answered without SQL. The
 /// database stays the record; see [`crate::store::secondary`] for the consistency contract.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SecondaryStorageOptions {
     /// Off by default. On a host without KV, turning it on is a configuration error.
     pub enabled: bool,
@@ -118,8 +116,7 @@ impl Default for SecondaryStorageOptions {
 }
 
 /// `emailAndPassword`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct EmailAndPassword {
     /// Whether the email & password endpoints answer at all.
     pub enabled: bool,
@@ -155,8 +152,7 @@ impl Default for EmailAndPassword {
 }
 
 /// `session`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SessionOptions {
     /// Session lifetime in seconds (7 days).
     pub expires_in: u64,
@@ -183,8 +179,7 @@ impl Default for SessionOptions {
 }
 
 /// `session.cookieCache` (compact strategy only).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct CookieCacheOptions {
     /// On by default in Portcullis (off in Better Auth): it is the point of running at the edge.
     pub enabled: bool,
@@ -205,8 +200,7 @@ impl Default for CookieCacheOptions {
 }
 
 /// `advanced`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Advanced {
     /// Forces `Secure` cookies with the `__Secure-` prefix on (or off), whatever the base URL.
     pub use_secure_cookies: Option<bool>,
@@ -219,8 +213,7 @@ pub struct Advanced {
 }
 
 /// `advanced.crossSubDomainCookies`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct CrossSubDomainCookies {
     /// On or off.
     pub enabled: bool,
@@ -229,8 +222,7 @@ pub struct CrossSubDomainCookies {
 }
 
 /// `advanced.ipAddress`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct IpAddressOptions {
     /// Headers to read the client IP from, in order (`x-forwarded-for`; on Workers set
     /// `cf-connecting-ip`).
@@ -249,24 +241,15 @@ impl Default for IpAddressOptions {
 }
 
 /// `password` (Portcullis).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct PasswordOptions {
     /// Algorithm for new hashes: `argon2id` (default), `pbkdf2-sha256`, or `scrypt` — Better
     /// Auth's own format, for a database that a Better Auth server shares.
-    #[serde(deserialize_with = "algorithm")]
     pub algorithm: Algorithm,
 }
 
-fn algorithm<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Algorithm, D::Error> {
-    String::deserialize(d)?
-        .parse()
-        .map_err(serde::de::Error::custom)
-}
-
 /// `emailVerification`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct EmailVerification {
     /// Send the verification mail after sign-up (defaults to `requireEmailVerification`).
     pub send_on_sign_up: Option<bool>,
@@ -291,8 +274,7 @@ impl Default for EmailVerification {
 }
 
 /// `user`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct UserOptions {
     /// `user.changeEmail`.
     pub change_email: ChangeEmail,
@@ -301,16 +283,14 @@ pub struct UserOptions {
 }
 
 /// `user.changeEmail`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct ChangeEmail {
     /// Off by default, as in Better Auth 1.7.
     pub enabled: bool,
 }
 
 /// `user.deleteUser`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct DeleteUser {
     /// Off by default: `/delete-user` answers 404.
     pub enabled: bool,
@@ -331,8 +311,7 @@ impl Default for DeleteUser {
 }
 
 /// `rateLimit`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct RateLimitOptions {
     /// On or off; when absent, on for an `https` base URL (a deployment) and off for `http`
     /// (local development), as Better Auth ties it to production mode.
@@ -362,8 +341,7 @@ impl Default for RateLimitOptions {
 }
 
 /// Where rate-limit counters live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimitStorage {
     /// In memory: per process natively, per isolate on Workers (approximate there).
     Memory,
@@ -374,8 +352,7 @@ pub enum RateLimitStorage {
 }
 
 /// A custom rate-limit rule, or `false` for none.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CustomRule {
     /// `{window, max}`.
     Limit {
@@ -389,8 +366,7 @@ pub enum CustomRule {
 }
 
 /// `email` (Portcullis): how mail leaves.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct EmailDelivery {
     /// `log` (print the link; the default), `webhook` (POST JSON to `webhookUrl`) or `resend`
     /// (Resend's API; the key comes from the `RESEND_API_KEY` secret). `none` sends nothing and
@@ -417,8 +393,7 @@ impl Default for EmailDelivery {
 }
 
 /// Mail providers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailProvider {
     /// No mail; mail-sending endpoints answer as Better Auth does without callbacks.
     None,
@@ -431,8 +406,7 @@ pub enum MailProvider {
 }
 
 /// A template override; `{url}`, `{token}`, `{email}`, `{appName}` are replaced.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct TemplateOverride {
     /// Subject line.
     pub subject: Option<String>,
@@ -441,8 +415,7 @@ pub struct TemplateOverride {
 }
 
 /// `gate` (Portcullis): fronting a static site. Off by default; see `src/gate.rs`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct GateOptions {
     /// On or off. Off: paths outside `basePath` answer 404, as without a gate.
     pub enabled: bool,
@@ -483,8 +456,7 @@ impl Default for GateOptions {
 }
 
 /// `gate.rules`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct GateRules {
     /// The user's email must be at exactly this domain (`example.com`; no subdomains).
     pub email_domain: Option<String>,
@@ -493,8 +465,7 @@ pub struct GateRules {
 }
 
 /// `gate.theme`: CSS values (colours, lengths) for the pages' variables.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct GateTheme {
     /// Buttons and links (`--pc-accent`).
     pub accent: String,
@@ -517,6 +488,276 @@ impl Default for GateTheme {
     }
 }
 
+impl D1Options {
+    fn read(o: &mut Opts) -> Self {
+        D1Options {
+            read_replication: o.bool("readReplication", false),
+        }
+    }
+}
+
+impl SecondaryStorageOptions {
+    fn read(o: &mut Opts) -> Self {
+        let d = SecondaryStorageOptions::default();
+        SecondaryStorageOptions {
+            enabled: o.bool("enabled", d.enabled),
+            revalidate_after: o.u64("revalidateAfter", d.revalidate_after),
+        }
+    }
+}
+
+impl EmailAndPassword {
+    fn read(o: &mut Opts) -> Self {
+        let d = EmailAndPassword::default();
+        EmailAndPassword {
+            enabled: o.bool("enabled", d.enabled),
+            disable_sign_up: o.bool("disableSignUp", d.disable_sign_up),
+            min_password_length: o.usize("minPasswordLength", d.min_password_length),
+            max_password_length: o.usize("maxPasswordLength", d.max_password_length),
+            auto_sign_in: o.bool("autoSignIn", d.auto_sign_in),
+            require_email_verification: o
+                .bool("requireEmailVerification", d.require_email_verification),
+            revoke_sessions_on_password_reset: o.bool(
+                "revokeSessionsOnPasswordReset",
+                d.revoke_sessions_on_password_reset,
+            ),
+            reset_password_token_expires_in: o.u64(
+                "resetPasswordTokenExpiresIn",
+                d.reset_password_token_expires_in,
+            ),
+        }
+    }
+}
+
+impl SessionOptions {
+    fn read(o: &mut Opts) -> Self {
+        let d = SessionOptions::default();
+        SessionOptions {
+            expires_in: o.u64("expiresIn", d.expires_in),
+            update_age: o.u64("updateAge", d.update_age),
+            fresh_age: o.u64("freshAge", d.fresh_age),
+            disable_session_refresh: o.bool("disableSessionRefresh", d.disable_session_refresh),
+            cookie_cache: o
+                .with("cookieCache", CookieCacheOptions::read)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl CookieCacheOptions {
+    fn read(o: &mut Opts) -> Self {
+        let d = CookieCacheOptions::default();
+        CookieCacheOptions {
+            enabled: o.bool("enabled", d.enabled),
+            max_age: o.u64("maxAge", d.max_age),
+            version: o.string_or("version", &d.version),
+        }
+    }
+}
+
+impl Advanced {
+    fn read(o: &mut Opts) -> Self {
+        Advanced {
+            use_secure_cookies: o.opt_bool("useSecureCookies"),
+            cookie_prefix: o.string("cookiePrefix"),
+            cross_sub_domain_cookies: o
+                .with("crossSubDomainCookies", CrossSubDomainCookies::read)
+                .unwrap_or_default(),
+            ip_address: o
+                .with("ipAddress", IpAddressOptions::read)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl CrossSubDomainCookies {
+    fn read(o: &mut Opts) -> Self {
+        CrossSubDomainCookies {
+            enabled: o.bool("enabled", false),
+            domain: o.string("domain"),
+        }
+    }
+}
+
+impl IpAddressOptions {
+    fn read(o: &mut Opts) -> Self {
+        IpAddressOptions {
+            ip_address_headers: o.strings("ipAddressHeaders", &["x-forwarded-for"]),
+            disable_ip_tracking: o.bool("disableIpTracking", false),
+        }
+    }
+}
+
+impl PasswordOptions {
+    fn read(o: &mut Opts) -> Self {
+        let algorithm = match o.string("algorithm").map(|s| s.parse::<Algorithm>()) {
+            None => Algorithm::default(),
+            Some(Ok(algorithm)) => algorithm,
+            Some(Err(e)) => {
+                o.invalid("algorithm", &e);
+                Algorithm::default()
+            }
+        };
+        PasswordOptions { algorithm }
+    }
+}
+
+impl EmailVerification {
+    fn read(o: &mut Opts) -> Self {
+        let d = EmailVerification::default();
+        EmailVerification {
+            send_on_sign_up: o.opt_bool("sendOnSignUp"),
+            send_on_sign_in: o.bool("sendOnSignIn", d.send_on_sign_in),
+            auto_sign_in_after_verification: o.bool(
+                "autoSignInAfterVerification",
+                d.auto_sign_in_after_verification,
+            ),
+            expires_in: o.u64("expiresIn", d.expires_in),
+        }
+    }
+}
+
+impl UserOptions {
+    fn read(o: &mut Opts) -> Self {
+        UserOptions {
+            change_email: o.with("changeEmail", ChangeEmail::read).unwrap_or_default(),
+            delete_user: o.with("deleteUser", DeleteUser::read).unwrap_or_default(),
+        }
+    }
+}
+
+impl ChangeEmail {
+    fn read(o: &mut Opts) -> Self {
+        ChangeEmail {
+            enabled: o.bool("enabled", false),
+        }
+    }
+}
+
+impl DeleteUser {
+    fn read(o: &mut Opts) -> Self {
+        let d = DeleteUser::default();
+        DeleteUser {
+            enabled: o.bool("enabled", d.enabled),
+            send_delete_account_verification: o.bool(
+                "sendDeleteAccountVerification",
+                d.send_delete_account_verification,
+            ),
+            delete_token_expires_in: o.u64("deleteTokenExpiresIn", d.delete_token_expires_in),
+        }
+    }
+}
+
+impl RateLimitOptions {
+    fn read(o: &mut Opts) -> Self {
+        let d = RateLimitOptions::default();
+        RateLimitOptions {
+            enabled: o.opt_bool("enabled"),
+            window: o.u64("window", d.window),
+            max: o.u64("max", d.max),
+            storage: o.choice(
+                "storage",
+                &[
+                    ("memory", RateLimitStorage::Memory),
+                    ("database", RateLimitStorage::Database),
+                    ("secondary-storage", RateLimitStorage::SecondaryStorage),
+                ],
+                d.storage,
+            ),
+            custom_rules: o.entries("customRules", CustomRule::read),
+        }
+    }
+}
+
+impl CustomRule {
+    /// `{window, max}` (both required) or a boolean, as the untagged serde enum took it.
+    fn read(value: &Value, path: &str) -> Result<CustomRule, String> {
+        let number = |name: &str| value.get(name).and_then(Value::as_u64);
+        match value {
+            Value::Bool(b) => Ok(CustomRule::Off(*b)),
+            Value::Object(_) => match (number("window"), number("max")) {
+                (Some(window), Some(max)) => Ok(CustomRule::Limit { window, max }),
+                _ => Err(format!(
+                    "{path}: expected {{\"window\": seconds, \"max\": requests}} or false"
+                )),
+            },
+            _ => Err(format!(
+                "{path}: expected {{\"window\": seconds, \"max\": requests}} or false"
+            )),
+        }
+    }
+}
+
+impl EmailDelivery {
+    fn read(o: &mut Opts) -> Self {
+        let d = EmailDelivery::default();
+        EmailDelivery {
+            provider: o.choice(
+                "provider",
+                &[
+                    ("none", MailProvider::None),
+                    ("log", MailProvider::Log),
+                    ("webhook", MailProvider::Webhook),
+                    ("resend", MailProvider::Resend),
+                ],
+                d.provider,
+            ),
+            webhook_url: o.string("webhookUrl"),
+            from: o.string("from"),
+            templates: o.entries("templates", |value, path| {
+                read_object(value, path, TemplateOverride::read)
+            }),
+        }
+    }
+}
+
+impl TemplateOverride {
+    fn read(o: &mut Opts) -> Self {
+        TemplateOverride {
+            subject: o.string("subject"),
+            text: o.string("text"),
+        }
+    }
+}
+
+impl GateOptions {
+    fn read(o: &mut Opts) -> Self {
+        let d = GateOptions::default();
+        GateOptions {
+            enabled: o.bool("enabled", d.enabled),
+            protect: o.strings("protect", &["/**"]),
+            public: o.strings("public", &["/public/**"]),
+            origin: o.string("origin"),
+            user_id_header: o.string_or("userIdHeader", &d.user_id_header),
+            email_header: o.string("emailHeader"),
+            rules: o.with("rules", GateRules::read).unwrap_or_default(),
+            pages_path: o.string_or("pagesPath", &d.pages_path),
+            theme: o.with("theme", GateTheme::read).unwrap_or_default(),
+        }
+    }
+}
+
+impl GateRules {
+    fn read(o: &mut Opts) -> Self {
+        GateRules {
+            email_domain: o.string("emailDomain"),
+            email_verified: o.bool("emailVerified", false),
+        }
+    }
+}
+
+impl GateTheme {
+    fn read(o: &mut Opts) -> Self {
+        let d = GateTheme::default();
+        GateTheme {
+            accent: o.string_or("accent", &d.accent),
+            background: o.string_or("background", &d.background),
+            foreground: o.string_or("foreground", &d.foreground),
+            radius: o.string_or("radius", &d.radius),
+        }
+    }
+}
+
 impl Config {
     /// Whether rate limiting is on (see [`RateLimitOptions::enabled`]).
     pub fn rate_limit_enabled(&self) -> bool {
@@ -527,7 +768,50 @@ impl Config {
 
     /// Parses JSON options; unknown option names are an error, so typos do not pass silently.
     pub fn from_json(text: &str) -> Result<Config, String> {
-        serde_json::from_slice(text.as_bytes()).map_err(|e| format!("invalid configuration: {e}"))
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| format!("invalid configuration: {e}"))?;
+        if !value.is_object() {
+            return Err("invalid configuration: expected an object".to_owned());
+        }
+        read_object(&value, "", Config::read).map_err(|e| format!("invalid configuration: {e}"))
+    }
+
+    fn read(o: &mut Opts) -> Self {
+        let d = Config::default();
+        Config {
+            base_url: o.string_or("baseURL", &d.base_url),
+            base_path: o.string_or("basePath", &d.base_path),
+            app_name: o.string_or("appName", &d.app_name),
+            trusted_origins: o.strings("trustedOrigins", &[]),
+            email_and_password: o
+                .with("emailAndPassword", EmailAndPassword::read)
+                .unwrap_or_default(),
+            session: o.with("session", SessionOptions::read).unwrap_or_default(),
+            advanced: o.with("advanced", Advanced::read).unwrap_or_default(),
+            password: o
+                .with("password", PasswordOptions::read)
+                .unwrap_or_default(),
+            email_verification: o
+                .with("emailVerification", EmailVerification::read)
+                .unwrap_or_default(),
+            user: o.with("user", UserOptions::read).unwrap_or_default(),
+            rate_limit: o
+                .with("rateLimit", RateLimitOptions::read)
+                .unwrap_or_default(),
+            email: o.with("email", EmailDelivery::read).unwrap_or_default(),
+            gate: o.with("gate", GateOptions::read).unwrap_or_default(),
+            secondary_storage: o
+                .with("secondaryStorage", SecondaryStorageOptions::read)
+                .unwrap_or_default(),
+            d1: o.with("d1", D1Options::read).unwrap_or_default(),
+            plugins: o.with("plugins", PluginOptions::read).unwrap_or_default(),
+            social_providers: o.entries("socialProviders", |value, path| {
+                read_object(value, path, crate::social::ProviderOptions::read)
+            }),
+            account: o
+                .with("account", crate::social::AccountOptions::read)
+                .unwrap_or_default(),
+        }
     }
 
     /// Applies the environment variables every host reads: `BETTER_AUTH_URL` and
@@ -600,6 +884,63 @@ mod tests {
         assert_eq!(config.gate.theme.accent, "#ff0000");
         assert_eq!(config.gate.theme.radius, "6px");
         assert!(Config::from_json(r#"{"gate":{"protected":["/**"]}}"#).is_err());
+    }
+
+    #[test]
+    fn mistyped_or_unknown_options_are_errors_that_name_their_path() {
+        let error = |json: &str| Config::from_json(json).unwrap_err();
+        assert!(error(r#"{"session":{"cookieCache":{"maxAge":"60"}}}"#)
+            .contains("session.cookieCache.maxAge"));
+        assert!(
+            error(r#"{"advanced":{"ipAddress":{"ipAddressHeaders":"x"}}}"#)
+                .contains("advanced.ipAddress.ipAddressHeaders")
+        );
+        assert!(
+            error(r#"{"user":{"deleteUser":{"enable":true}}}"#).contains("user.deleteUser.enable")
+        );
+        assert!(error(r#"{"rateLimit":{"storage":"redis"}}"#).contains("rateLimit.storage"));
+        assert!(error(r#"{"email":{"provider":"smtp"}}"#).contains("email.provider"));
+        assert!(
+            error(r#"{"email":{"templates":{"verify-email":{"body":"x"}}}}"#)
+                .contains("email.templates.verify-email.body")
+        );
+        assert!(error(r#"{"password":{"algorithm":"md5"}}"#).contains("password.algorithm"));
+        assert!(
+            error(r#"{"rateLimit":{"customRules":{"/x":{"window":1}}}}"#)
+                .contains("rateLimit.customRules./x")
+        );
+        assert!(error(r#"{"gate":true}"#).contains("gate"));
+        assert!(error("[]").contains("expected an object"));
+    }
+
+    #[test]
+    fn enums_maps_and_optional_flags_read_as_before() {
+        let config = Config::from_json(
+            r#"{"rateLimit":{"enabled":false,"storage":"secondary-storage","customRules":{"/a":{"window":5,"max":2},"/b":false}},"email":{"provider":"webhook","webhookUrl":"http://127.0.0.1:1/m","templates":{"verify-email":{"subject":"Hi"}}},"password":{"algorithm":"scrypt"},"advanced":{"useSecureCookies":true},"emailVerification":{"sendOnSignUp":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.rate_limit.enabled, Some(false));
+        assert_eq!(
+            config.rate_limit.storage,
+            RateLimitStorage::SecondaryStorage
+        );
+        assert_eq!(
+            config.rate_limit.custom_rules["/a"],
+            CustomRule::Limit { window: 5, max: 2 }
+        );
+        assert_eq!(config.rate_limit.custom_rules["/b"], CustomRule::Off(false));
+        assert_eq!(config.email.provider, MailProvider::Webhook);
+        assert_eq!(
+            config.email.templates["verify-email"].subject.as_deref(),
+            Some("Hi")
+        );
+        assert_eq!(config.password.algorithm, Algorithm::Scrypt);
+        assert_eq!(config.advanced.use_secure_cookies, Some(true));
+        assert_eq!(config.email_verification.send_on_sign_up, None);
+        assert_eq!(
+            config.advanced.ip_address.ip_address_headers,
+            ["x-forwarded-for"]
+        );
     }
 
     #[test]

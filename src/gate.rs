@@ -695,7 +695,9 @@ mod tests {
     }
 
     fn gate(json: &str) -> Gate {
-        let options: GateOptions = serde_json::from_str(json).unwrap();
+        let options = crate::Config::from_json(&format!(r#"{{"gate":{json}}}"#))
+            .unwrap()
+            .gate;
         Gate::new(&options, "/api/auth").unwrap()
     }
 
@@ -1012,7 +1014,9 @@ mod tests {
     #[test]
     fn bad_options_are_configuration_errors() {
         let bad = |json: &str| {
-            let options: GateOptions = serde_json::from_str(json).unwrap();
+            let options = crate::Config::from_json(&format!(r#"{{"gate":{json}}}"#))
+                .unwrap()
+                .gate;
             Gate::new(&options, "/api/auth").unwrap_err()
         };
         assert!(bad(r#"{"theme":{"accent":"red;}</style><script>"}}"#).contains("accent"));

@@ -5,8 +5,9 @@
 //! wasm each, sixteen of them here). Unknown names are an error, as everywhere in the
 //! configuration.
 
-use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::read::Opts;
 
 /// The built-in plugins that are on, each with its options (Better Auth's plugin option names).
 #[derive(Debug, Clone, Default)]
@@ -25,118 +26,15 @@ pub struct PluginOptions {
     pub jwt: Option<JwtPluginOptions>,
 }
 
-impl<'de> Deserialize<'de> for PluginOptions {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
-        let mut o = Opts::new(&value, "plugins").map_err(serde::de::Error::custom)?;
-        let options = PluginOptions {
+impl PluginOptions {
+    pub(super) fn read(o: &mut Opts) -> Self {
+        PluginOptions {
             two_factor: o.with("twoFactor", TwoFactorOptions::read),
             username: o.with("username", UsernameOptions::read),
             magic_link: o.with("magicLink", MagicLinkOptions::read),
             email_otp: o.with("emailOTP", EmailOtpOptions::read),
             bearer: o.with("bearer", BearerOptions::read),
             jwt: o.with("jwt", JwtPluginOptions::read),
-        };
-        o.finish().map_err(serde::de::Error::custom)?;
-        Ok(options)
-    }
-}
-
-/// One options object, read field by field; the first problem is kept and reported by
-/// [`Opts::finish`], with the field's path.
-struct Opts<'a> {
-    map: Option<&'a Map<String, Value>>,
-    path: String,
-    known: Vec<&'static str>,
-    error: Option<String>,
-}
-
-impl<'a> Opts<'a> {
-    fn new(value: &'a Value, path: &str) -> Result<Opts<'a>, String> {
-        match value {
-            Value::Object(map) => Ok(Opts {
-                map: Some(map),
-                path: path.to_owned(),
-                known: Vec::new(),
-                error: None,
-            }),
-            _ => Err(format!("{path}: expected an object")),
-        }
-    }
-
-    fn fail(&mut self, name: &str, expected: &str) {
-        if self.error.is_none() {
-            self.error = Some(format!("{}.{name}: expected {expected}", self.path));
-        }
-    }
-
-    fn get(&mut self, name: &'static str) -> Option<&'a Value> {
-        self.known.push(name);
-        self.map?.get(name).filter(|v| !v.is_null())
-    }
-
-    fn u64(&mut self, name: &'static str, default: u64) -> u64 {
-        match self.get(name) {
-            None => default,
-            Some(v) => v.as_u64().unwrap_or_else(|| {
-                self.fail(name, "a whole number");
-                default
-            }),
-        }
-    }
-
-    fn bool(&mut self, name: &'static str, default: bool) -> bool {
-        match self.get(name) {
-            None => default,
-            Some(v) => v.as_bool().unwrap_or_else(|| {
-                self.fail(name, "true or false");
-                default
-            }),
-        }
-    }
-
-    fn string(&mut self, name: &'static str) -> Option<String> {
-        let v = self.get(name)?;
-        match v.as_str() {
-            Some(s) => Some(s.to_owned()),
-            None => {
-                self.fail(name, "a string");
-                None
-            }
-        }
-    }
-
-    /// A nested options object read by `read` (`None` when absent).
-    fn with<T>(&mut self, name: &'static str, read: fn(&mut Opts) -> T) -> Option<T> {
-        let value = self.get(name)?;
-        let path = format!("{}.{name}", self.path);
-        match Opts::new(value, &path) {
-            Ok(mut inner) => {
-                let out = read(&mut inner);
-                if let Err(e) = inner.finish() {
-                    self.error.get_or_insert(e);
-                }
-                Some(out)
-            }
-            Err(e) => {
-                self.error.get_or_insert(e);
-                None
-            }
-        }
-    }
-
-    fn finish(self) -> Result<(), String> {
-        if let Some(error) = self.error {
-            return Err(error);
-        }
-        let unknown = self
-            .map
-            .into_iter()
-            .flat_map(|m| m.keys())
-            .find(|k| !self.known.contains(&k.as_str()));
-        match unknown {
-            Some(k) => Err(format!("unknown option {}.{k}", self.path)),
-            None => Ok(()),
         }
     }
 }

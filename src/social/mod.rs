@@ -15,9 +15,9 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::config::read::Opts;
 use crate::time::Millis;
 
 pub mod id_token;
@@ -27,10 +27,9 @@ pub mod state;
 
 /// `socialProviders.<id>`: Better Auth's provider options, plus Portcullis' endpoint overrides.
 ///
-/// Read by hand from JSON ([`Fields`]) rather than derived: a derived deserializer for this
-/// many options costs the Worker about 10 KB of wasm.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(try_from = "Value")]
+/// Read by hand from JSON (`crate::config::read::Opts`) rather than derived: a derived
+/// deserializer for this many options costs the Worker about 10 KB of wasm.
+#[derive(Debug, Clone, Default)]
 pub struct ProviderOptions {
     /// OAuth client id; a list for providers whose id tokens may carry any of several audiences
     /// (the first is used in requests).
@@ -82,116 +81,39 @@ pub struct ProviderOptions {
     pub issuer: Option<String>,
 }
 
-impl TryFrom<Value> for ProviderOptions {
-    type Error = String;
-    fn try_from(value: Value) -> Result<Self, String> {
-        let mut f = Fields::new(value)?;
-        let options = ProviderOptions {
-            client_id: f.texts("clientId"),
-            client_secret: f.text("clientSecret"),
-            scope: f.texts("scope"),
-            redirect_uri: f.text("redirectURI"),
-            disable_default_scope: f.flag("disableDefaultScope").unwrap_or(false),
-            prompt: f.text("prompt"),
-            access_type: f.text("accessType"),
-            display: f.text("display"),
-            hd: f.text("hd"),
-            include_granted_scopes: f.flag("includeGrantedScopes"),
-            disable_sign_up: f.flag("disableSignUp").unwrap_or(false),
-            disable_implicit_sign_up: f.flag("disableImplicitSignUp").unwrap_or(false),
-            disable_id_token_sign_in: f.flag("disableIdTokenSignIn").unwrap_or(false),
-            override_user_info_on_sign_in: f.flag("overrideUserInfoOnSignIn").unwrap_or(false),
-            app_bundle_identifier: f.text("appBundleIdentifier"),
-            tenant_id: f.text("tenantId"),
-            name: f.text("name"),
-            discovery_url: f.text("discoveryUrl"),
-            authorization_endpoint: f.text("authorizationEndpoint"),
-            token_endpoint: f.text("tokenEndpoint"),
-            user_info_endpoint: f.text("userInfoEndpoint"),
-            jwks_endpoint: f.text("jwksEndpoint"),
-            issuer: f.text("issuer"),
-        };
-        f.finish()?;
-        Ok(options)
-    }
-}
-
-/// The members of one JSON options object, taken one by one; the first mistyped member, or a
-/// member nobody took (an unknown option), is the error [`Fields::finish`] reports.
-pub struct Fields(Map<String, Value>, Option<String>);
-
-impl Fields {
-    /// Starts on an object.
-    pub fn new(value: Value) -> Result<Fields, String> {
-        match value {
-            Value::Object(map) => Ok(Fields(map, None)),
-            _ => Err("expected an object".to_owned()),
-        }
-    }
-
-    fn take(&mut self, name: &str, expected: &str, ok: fn(&Value) -> bool) -> Option<Value> {
-        let value = self.0.remove(name).filter(|v| !v.is_null())?;
-        if ok(&value) {
-            return Some(value);
-        }
-        self.1
-            .get_or_insert_with(|| format!("{name}: expected {expected}"));
-        None
-    }
-
-    /// A string option.
-    pub fn text(&mut self, name: &str) -> Option<String> {
-        match self.take(name, "a string", Value::is_string)? {
-            Value::String(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// A string, or a list of strings.
-    pub fn texts(&mut self, name: &str) -> Vec<String> {
-        let ok = |v: &Value| match v {
-            Value::String(_) => true,
-            Value::Array(list) => list.iter().all(Value::is_string),
-            _ => false,
-        };
-        match self.take(name, "a string or a list of strings", ok) {
-            Some(Value::String(s)) => vec![s],
-            Some(Value::Array(list)) => list
-                .into_iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// A boolean option.
-    pub fn flag(&mut self, name: &str) -> Option<bool> {
-        self.take(name, "a boolean", Value::is_boolean)?.as_bool()
-    }
-
-    /// A nested object option (its own [`Fields`]; finish it too).
-    pub fn object(&mut self, name: &str) -> Fields {
-        let value = self
-            .take(name, "an object", Value::is_object)
-            .unwrap_or_else(|| Value::Object(Map::new()));
-        Fields::new(value).unwrap_or(Fields(Map::new(), None))
-    }
-
-    /// The first problem: a mistyped member, or one nobody took.
-    pub fn finish(self) -> Result<(), String> {
-        if let Some(error) = self.1 {
-            return Err(error);
-        }
-        match self.0.keys().next() {
-            None => Ok(()),
-            Some(name) => Err(format!("unknown option `{name}`")),
+impl ProviderOptions {
+    /// Reads `socialProviders.<id>`.
+    pub(crate) fn read(o: &mut Opts) -> Self {
+        ProviderOptions {
+            client_id: o.texts("clientId"),
+            client_secret: o.string("clientSecret"),
+            scope: o.texts("scope"),
+            redirect_uri: o.string("redirectURI"),
+            disable_default_scope: o.bool("disableDefaultScope", false),
+            prompt: o.string("prompt"),
+            access_type: o.string("accessType"),
+            display: o.string("display"),
+            hd: o.string("hd"),
+            include_granted_scopes: o.opt_bool("includeGrantedScopes"),
+            disable_sign_up: o.bool("disableSignUp", false),
+            disable_implicit_sign_up: o.bool("disableImplicitSignUp", false),
+            disable_id_token_sign_in: o.bool("disableIdTokenSignIn", false),
+            override_user_info_on_sign_in: o.bool("overrideUserInfoOnSignIn", false),
+            app_bundle_identifier: o.string("appBundleIdentifier"),
+            tenant_id: o.string("tenantId"),
+            name: o.string("name"),
+            discovery_url: o.string("discoveryUrl"),
+            authorization_endpoint: o.string("authorizationEndpoint"),
+            token_endpoint: o.string("tokenEndpoint"),
+            user_info_endpoint: o.string("userInfoEndpoint"),
+            jwks_endpoint: o.string("jwksEndpoint"),
+            issuer: o.string("issuer"),
         }
     }
 }
 
 /// `account` options.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "Value")]
+#[derive(Debug, Clone)]
 pub struct AccountOptions {
     /// `accountLinking`.
     pub account_linking: AccountLinking,
@@ -202,31 +124,32 @@ pub struct AccountOptions {
     pub update_account_on_sign_in: bool,
 }
 
-impl TryFrom<Value> for AccountOptions {
-    type Error = String;
-    fn try_from(value: Value) -> Result<Self, String> {
-        let mut f = Fields::new(value)?;
-        let mut l = f.object("accountLinking");
+impl AccountOptions {
+    /// Reads `account`.
+    pub(crate) fn read(o: &mut Opts) -> Self {
+        AccountOptions {
+            account_linking: o
+                .with("accountLinking", AccountLinking::read)
+                .unwrap_or_default(),
+            encrypt_oauth_tokens: o.bool("encryptOAuthTokens", false),
+            update_account_on_sign_in: o.bool("updateAccountOnSignIn", true),
+        }
+    }
+}
+
+impl AccountLinking {
+    fn read(o: &mut Opts) -> Self {
         let d = AccountLinking::default();
-        let account_linking = AccountLinking {
-            enabled: l.flag("enabled").unwrap_or(d.enabled),
-            trusted_providers: l.texts("trustedProviders"),
-            allow_different_emails: l.flag("allowDifferentEmails").unwrap_or(false),
-            allow_unlinking_all: l.flag("allowUnlinkingAll").unwrap_or(false),
-            require_local_email_verified: l
-                .flag("requireLocalEmailVerified")
-                .unwrap_or(d.require_local_email_verified),
-            disable_implicit_linking: l.flag("disableImplicitLinking").unwrap_or(false),
-            update_user_info_on_link: l.flag("updateUserInfoOnLink").unwrap_or(false),
-        };
-        l.finish().map_err(|e| format!("accountLinking: {e}"))?;
-        let options = AccountOptions {
-            account_linking,
-            encrypt_oauth_tokens: f.flag("encryptOAuthTokens").unwrap_or(false),
-            update_account_on_sign_in: f.flag("updateAccountOnSignIn").unwrap_or(true),
-        };
-        f.finish()?;
-        Ok(options)
+        AccountLinking {
+            enabled: o.bool("enabled", d.enabled),
+            trusted_providers: o.texts("trustedProviders"),
+            allow_different_emails: o.bool("allowDifferentEmails", false),
+            allow_unlinking_all: o.bool("allowUnlinkingAll", false),
+            require_local_email_verified: o
+                .bool("requireLocalEmailVerified", d.require_local_email_verified),
+            disable_implicit_linking: o.bool("disableImplicitLinking", false),
+            update_user_info_on_link: o.bool("updateUserInfoOnLink", false),
+        }
     }
 }
 
