@@ -8,7 +8,8 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use worker::{console_error, event, Context, D1Database, Env, HttpRequest};
 
 use crate::crypto::password::{self, Algorithm, PasswordHasher, SCRYPT_KEY_LEN};
@@ -59,90 +60,136 @@ fn d1_error(e: worker::Error) -> SqlError {
     })
 }
 
-fn from_json(value: serde_json::Value) -> Value {
-    match value {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Integer(b as i64),
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .map_or_else(|| Value::Real(n.as_f64().unwrap_or(0.0)), Value::Integer),
-        serde_json::Value::String(s) => Value::Text(s),
-        // D1 hands BLOBs to JavaScript as arrays of byte values.
-        serde_json::Value::Array(items) => {
-            let bytes: Option<Vec<u8>> = items
-                .iter()
-                .map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
-                .collect();
-            match bytes {
-                Some(bytes) => Value::Blob(bytes),
-                None => Value::Text(serde_json::Value::Array(items).to_string()),
-            }
+/// A rejected D1 promise as [`d1_error`] words it: D1's own errors (their message starts with
+/// "D1") by their cause, anything else as `worker::Error` shows it.
+fn d1_js_error(e: JsValue) -> SqlError {
+    if let Some(error) = e.dyn_ref::<js_sys::Error>() {
+        if String::from(error.message()).starts_with("D1") {
+            return SqlError::new(match error.cause().dyn_into::<js_sys::Error>() {
+                Ok(cause) => String::from(cause.message()),
+                Err(_) => "unknown error".to_owned(),
+            });
         }
-        other => Value::Text(other.to_string()),
+    }
+    SqlError::new(worker::Error::from(e).to_string())
+}
+
+/// One value of a D1 result as a [`Value`], read from the JavaScript value directly (no serde):
+/// null and undefined are NULL, booleans 0 or 1, safe integers INTEGER, other finite numbers
+/// REAL (non-finite ones NULL), strings TEXT. D1 hands BLOBs to JavaScript as arrays of byte
+/// values (an ArrayBuffer or Uint8Array is read as a BLOB too); an array that is not bytes,
+/// or any other value, becomes its JSON text.
+fn from_js(value: JsValue) -> Value {
+    if value.is_null_or_undefined() {
+        Value::Null
+    } else if let Some(b) = value.as_bool() {
+        Value::Integer(b as i64)
+    } else if let Some(n) = value.as_f64() {
+        if js_sys::Number::is_safe_integer(&value) {
+            Value::Integer(n as i64)
+        } else if n.is_finite() {
+            Value::Real(n)
+        } else {
+            Value::Null
+        }
+    } else if let Some(s) = value.as_string() {
+        Value::Text(s)
+    } else if value.is_bigint() {
+        match i64::try_from(value.clone()) {
+            Ok(n) => Value::Integer(n),
+            Err(_) => u64::try_from(value).map_or(Value::Null, |n| Value::Real(n as f64)),
+        }
+    } else if js_sys::Array::is_array(&value) {
+        let items = js_sys::Array::from(&value);
+        let bytes: Option<Vec<u8>> = items
+            .iter()
+            .map(|v| {
+                v.as_f64()
+                    .filter(|n| n.fract() == 0.0 && (0.0..=255.0).contains(n))
+                    .map(|n| n as u8)
+            })
+            .collect();
+        bytes.map_or_else(|| json_text(&value), Value::Blob)
+    } else if value.is_instance_of::<js_sys::ArrayBuffer>()
+        || value.is_instance_of::<js_sys::Uint8Array>()
+    {
+        Value::Blob(js_sys::Uint8Array::new(&value).to_vec())
+    } else {
+        json_text(&value)
     }
 }
 
-/// One row of a D1 `batch()` result, its values in column order. `batch()` gives rows as
-/// objects (there is no raw form), and a JavaScript object keeps its keys in insertion order, i.e.
-/// the order of the SELECT or RETURNING list: read the values in that order. (A
-/// `serde_json::Map` would sort them by name.) Two result columns with the same name are one key
-/// in such an object, so statements whose rows are read from a batch must name columns uniquely.
-struct OrderedRow(Vec<serde_json::Value>);
+fn json_text(value: &JsValue) -> Value {
+    Value::Text(
+        js_sys::JSON::stringify(value)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default(),
+    )
+}
 
-impl<'de> serde::Deserialize<'de> for OrderedRow {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = OrderedRow;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a D1 result row (an object)")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OrderedRow, A::Error> {
-                let mut values = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some((_, value)) =
-                    map.next_entry::<serde::de::IgnoredAny, serde_json::Value>()?
-                {
-                    values.push(value);
-                }
-                Ok(OrderedRow(values))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
+/// The rows of a D1 result: arrays of values (`raw()`), or, from `batch()`, which has no raw
+/// form, objects read in key order. A JavaScript object keeps its keys in insertion order, i.e.
+/// the order of the SELECT or RETURNING list. Two result columns with the same name are one key
+/// in such an object, so statements whose rows are read from a batch must name columns uniquely.
+fn rows(rows: &JsValue) -> Result<Vec<Row>, SqlError> {
+    let rows = rows
+        .dyn_ref::<js_sys::Array>()
+        .ok_or_else(|| SqlError::new("D1: the rows are not an array".to_owned()))?;
+    rows.iter()
+        .map(|row| {
+            let values = if js_sys::Array::is_array(&row) {
+                js_sys::Array::from(&row)
+            } else if row.is_object() {
+                js_sys::Object::values(row.unchecked_ref())
+            } else {
+                return Err(SqlError::new(
+                    "D1: a row is not an array or object".to_owned(),
+                ));
+            };
+            Ok(values.iter().map(from_js).collect())
+        })
+        .collect()
 }
 
 #[async_trait(?Send)]
 impl Sql for D1Sql {
     async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
-        let rows: Vec<Vec<serde_json::Value>> =
-            bind(self, &statement)?.raw().await.map_err(d1_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| row.into_iter().map(from_json).collect())
-            .collect())
+        let promise = bind(self, &statement)?.inner().raw().map_err(d1_js_error)?;
+        rows(&JsFuture::from(promise).await.map_err(d1_js_error)?)
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, SqlError> {
         let prepared = statements
             .iter()
-            .map(|s| bind(self, s))
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = match &self.session {
-            Some(session) => session.batch(prepared).await,
-            None => self.db.batch(prepared).await,
-        }
-        .map_err(d1_error)?;
+            .map(|s| bind(self, s).map(|p| JsValue::from(p.inner().clone())))
+            .collect::<Result<js_sys::Array, _>>()?;
+        // D1's `batch` on the session when there is one, on the database otherwise.
+        let target: &JsValue = match &self.session {
+            Some(session) => AsRef::<JsValue>::as_ref(&**session),
+            None => self.db.as_ref(),
+        };
+        let batch: js_sys::Function = js_sys::Reflect::get(target, &"batch".into())
+            .map_err(d1_js_error)?
+            .unchecked_into();
+        let promise: js_sys::Promise = batch
+            .call1(target, &prepared)
+            .map_err(d1_js_error)?
+            .unchecked_into();
+        let results = JsFuture::from(promise).await.map_err(d1_js_error)?;
+        let results = results
+            .dyn_ref::<js_sys::Array>()
+            .ok_or_else(|| SqlError::new("D1 batch: not an array".to_owned()))?;
         results
-            .into_iter()
+            .iter()
             .map(|result| {
-                let rows: Vec<OrderedRow> = result.results().map_err(d1_error)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|row| row.0.into_iter().map(from_json).collect())
-                    .collect())
+                let found =
+                    js_sys::Reflect::get(&result, &"results".into()).map_err(d1_js_error)?;
+                if found.is_null_or_undefined() {
+                    Ok(Vec::new())
+                } else {
+                    rows(&found)
+                }
             })
             .collect()
     }
@@ -152,37 +199,70 @@ impl Sql for D1Sql {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A Workers KV namespace binding, called directly (worker's `KvStore` builds its options
+    /// objects through serde-wasm-bindgen).
+    pub type KvNamespace;
+    #[wasm_bindgen(method, catch, js_name = get)]
+    fn get_with(
+        this: &KvNamespace,
+        key: &str,
+        options: &JsValue,
+    ) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = put)]
+    fn put_with(
+        this: &KvNamespace,
+        key: &str,
+        value: &js_sys::Uint8Array,
+        options: &JsValue,
+    ) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = delete)]
+    fn delete_key(this: &KvNamespace, key: &str) -> Result<js_sys::Promise, JsValue>;
+}
+
 /// Workers KV as secondary storage (eventually consistent: see [`Kv`]).
-pub struct WorkersKv(pub worker::kv::KvStore);
+pub struct WorkersKv(pub KvNamespace);
+
+fn kv_error(e: JsValue) -> SqlError {
+    SqlError::new(worker::Error::from(e).to_string())
+}
+
+/// `{ key: value }`.
+fn options(key: &str, value: JsValue) -> JsValue {
+    let options = js_sys::Object::new();
+    // Setting a property on a fresh plain object does not throw.
+    let _ = js_sys::Reflect::set(&options, &key.into(), &value);
+    options.into()
+}
+
+async fn settle(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, SqlError> {
+    JsFuture::from(promise.map_err(kv_error)?)
+        .await
+        .map_err(kv_error)
+}
 
 #[async_trait(?Send)]
 impl Kv for WorkersKv {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, SqlError> {
-        self.0
-            .get(key)
-            .bytes()
-            .await
-            .map_err(|e| SqlError::new(e.to_string()))
+        let options = options("type", "arrayBuffer".into());
+        let value = settle(self.0.get_with(key, &options)).await?;
+        Ok(value
+            .dyn_ref::<js_sys::ArrayBuffer>()
+            .map(|buffer| js_sys::Uint8Array::new(buffer).to_vec()))
     }
 
     async fn put(&self, key: &str, value: &[u8], ttl_seconds: u64) -> Result<(), SqlError> {
         // Workers KV refuses TTLs under 60 seconds.
-        let builder = self
-            .0
-            .put_bytes(key, value)
-            .map_err(|e| SqlError::new(e.to_string()))?;
-        builder
-            .expiration_ttl(ttl_seconds.max(60))
-            .execute()
+        let options = options("expirationTtl", (ttl_seconds.max(60) as f64).into());
+        let value = js_sys::Uint8Array::from(value);
+        settle(self.0.put_with(key, &value, &options))
             .await
-            .map_err(|e| SqlError::new(e.to_string()))
+            .map(|_| ())
     }
 
     async fn delete(&self, key: &str) -> Result<(), SqlError> {
-        self.0
-            .delete(key)
-            .await
-            .map_err(|e| SqlError::new(e.to_string()))
+        settle(self.0.delete_key(key)).await.map(|_| ())
     }
 }
 
@@ -327,10 +407,10 @@ fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replic
     };
     let host = Host {
         sql,
-        kv: env
-            .kv("KV")
+        kv: js_sys::Reflect::get(env, &"KV".into())
             .ok()
-            .map(|kv| Box::new(WorkersKv(kv)) as Box<dyn Kv>),
+            .filter(|kv| kv.is_object())
+            .map(|kv| Box::new(WorkersKv(kv.unchecked_into())) as Box<dyn Kv>),
         clock: Box::new(JsClock),
         hasher: Box::new(WorkerHasher(config.password.algorithm)),
         http: Box::new(crate::net::worker::FetchClient),
