@@ -7,10 +7,9 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{console_error, event, Context, D1Database, Env, HttpRequest};
+use worker::{console_error, web_sys, D1Database, Env};
 
 use crate::crypto::password::{self, Algorithm, PasswordHasher, SCRYPT_KEY_LEN};
 use crate::store::{Kv, Row, Sql, SqlError, Statement, Value};
@@ -479,33 +478,112 @@ thread_local! {
     static RATE_LIMIT_MEMORY: crate::http::rate_limit::MemoryStore = Default::default();
 }
 
-/// The fetch event: every request goes through [`Auth::handle`].
-#[event(fetch)]
-pub async fn fetch(
-    request: HttpRequest,
-    env: Env,
-    _ctx: Context,
-) -> worker::Result<http::Response<Full<Bytes>>> {
+/// The fetch event: every request goes through [`Auth::handle`]. Exported by hand under the name
+/// worker-build's shim calls (`fetch(request, env, ctx)`) rather than with `#[event(fetch)]`,
+/// whose conversions stream both bodies through `http-body` and `wasm-streams`: here the
+/// request body is read whole (`arrayBuffer()`) and the response body handed over as bytes.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub async fn fetch(request: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
+    std::panic::AssertUnwindSafe(respond(request, env))
+        .await
+        .map(JsValue::from)
+}
+
+async fn respond(request: web_sys::Request, env: Env) -> Result<web_sys::Response, JsValue> {
+    let request = match read_request(&request).await {
+        Ok(request) => request,
+        Err(message) => {
+            log(&message);
+            return to_web_sys(
+                http::Response::builder()
+                    .status(400)
+                    .body(Bytes::from_static(
+                        br#"{"message":"Invalid request","code":"BAD_REQUEST"}"#,
+                    )),
+            );
+        }
+    };
     let (parts, body) = request.into_parts();
     let (auth, replication) = match build(&env, &parts) {
         Ok(built) => built,
         Err(message) => {
             log(&message);
-            let mut response = http::Response::new(Full::new(Bytes::from_static(
-                br#"{"message":"Server misconfigured","code":"INTERNAL_SERVER_ERROR"}"#,
-            )));
-            *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-            return Ok(response);
+            return to_web_sys(
+                http::Response::builder()
+                    .status(http::StatusCode::INTERNAL_SERVER_ERROR)
+                    .body(Bytes::from_static(
+                        br#"{"message":"Server misconfigured","code":"INTERNAL_SERVER_ERROR"}"#,
+                    )),
+            );
         }
     };
-    let body = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
     let mut response = auth.handle(http::Request::from_parts(parts, body)).await;
     if let Some(replication) = &replication {
         replication.finish(&mut response);
     }
-    Ok(response.map(Full::new))
+    to_web_sys(Ok(response))
+}
+
+/// The runtime's request as an `http::Request` with its whole body. Header values that are not
+/// valid in HTTP are left out (the runtime's `Headers` already refuses them).
+async fn read_request(request: &web_sys::Request) -> Result<http::Request<Bytes>, String> {
+    let method = http::Method::from_bytes(request.method().as_bytes())
+        .map_err(|_| "request method".to_owned())?;
+    let uri: http::Uri = request
+        .url()
+        .parse()
+        .map_err(|_| "request URL".to_owned())?;
+    let mut headers = http::HeaderMap::new();
+    let entries = js_sys::try_iter(&request.headers())
+        .ok()
+        .flatten()
+        .ok_or_else(|| "request headers".to_owned())?;
+    for entry in entries {
+        let pair = js_sys::Array::from(&entry.map_err(|_| "request headers".to_owned())?);
+        let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
+            continue;
+        };
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    let body = if request.body().is_some() {
+        let buffer = request
+            .array_buffer()
+            .map_err(|_| "request body".to_owned())?;
+        let buffer = JsFuture::from(buffer)
+            .await
+            .map_err(|_| "reading the request body".to_owned())?;
+        Bytes::from(js_sys::Uint8Array::new(&buffer).to_vec())
+    } else {
+        Bytes::new()
+    };
+    let mut out = http::Request::new(body);
+    *out.method_mut() = method;
+    *out.uri_mut() = uri;
+    *out.headers_mut() = headers;
+    Ok(out)
+}
+
+/// An `http::Response` as the runtime's `Response`, its body as bytes (none when empty: a 204
+/// or 304 must not have one).
+fn to_web_sys(
+    response: Result<http::Response<Bytes>, http::Error>,
+) -> Result<web_sys::Response, JsValue> {
+    let response = response.map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in response.headers() {
+        if let Ok(value) = value.to_str() {
+            headers.append(name.as_str(), value)?;
+        }
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status().as_u16());
+    init.set_headers(&headers);
+    let body = response.into_body();
+    let body = (!body.is_empty()).then(|| js_sys::Uint8Array::from(&body[..]));
+    web_sys::Response::new_with_opt_buffer_source_and_init(body.as_deref(), &init)
 }
