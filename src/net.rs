@@ -202,6 +202,8 @@ pub mod native {
 pub mod worker {
     use async_trait::async_trait;
     use bytes::Bytes;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
     use worker::web_sys;
 
     use super::{HttpClient, MAX_RESPONSE_BYTES, TIMEOUT};
@@ -244,37 +246,64 @@ pub mod worker {
     }
 
     /// The runtime's `fetch` with `init`.
-    async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<worker::Response, String> {
-        use wasm_bindgen::JsCast;
+    async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<web_sys::Response, String> {
         let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-        let response =
-            wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(url, init))
-                .await
-                .map_err(|e| format!("fetch: {}", worker::Error::from(e)))?;
-        let response: web_sys::Response = response
+        let response = JsFuture::from(global.fetch_with_str_and_init(url, init))
+            .await
+            .map_err(|e| format!("fetch: {}", worker::Error::from(e)))?;
+        response
             .dyn_into()
-            .map_err(|_| "fetch: not a Response".to_owned())?;
-        Ok(response.into())
+            .map_err(|_| "fetch: not a Response".to_owned())
+    }
+
+    /// A `Headers` object as a `HeaderMap`. Names or values that are not valid in HTTP are left
+    /// out (the runtime's `Headers` refuses them already).
+    pub(crate) fn header_map(headers: &web_sys::Headers) -> http::HeaderMap {
+        let mut out = http::HeaderMap::new();
+        let Ok(Some(entries)) = js_sys::try_iter(headers) else {
+            return out;
+        };
+        for pair in entries.flatten() {
+            let pair = js_sys::Array::from(&pair);
+            let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string())
+            else {
+                continue;
+            };
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_bytes(value.as_bytes()),
+            ) {
+                out.append(name, value);
+            }
+        }
+        out
+    }
+
+    /// A body (`arrayBuffer()` of a `Request` or `Response`) as bytes.
+    pub(crate) async fn body_bytes(
+        buffer: Result<js_sys::Promise, JsValue>,
+    ) -> Result<Vec<u8>, JsValue> {
+        let buffer = JsFuture::from(buffer?).await?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
     }
 
     async fn read(
-        mut response: worker::Response,
+        response: web_sys::Response,
         limit: usize,
     ) -> Result<http::Response<Bytes>, String> {
-        let mut builder = http::Response::builder().status(response.status_code());
-        for (name, value) in response.headers().entries() {
-            builder = builder.header(name, value);
-        }
-        let bytes = response
-            .bytes()
+        let status = http::StatusCode::from_u16(response.status())
+            .map_err(|_| format!("response status {}", response.status()))?;
+        let headers = header_map(&response.headers());
+        let bytes = body_bytes(response.array_buffer())
             .await
-            .map_err(|e| js_error("reading the response", e))?;
+            .map_err(|e| js_error("reading the response", worker::Error::from(e)))?;
         if bytes.len() > limit {
             return Err(format!("response body over {limit} bytes"));
         }
-        builder
-            .body(Bytes::from(bytes))
-            .map_err(|e| format!("response: {e}"))
+        let mut out = http::Response::new(Bytes::from(bytes));
+        *out.status_mut() = status;
+        *out.headers_mut() = headers;
+        Ok(out)
     }
 
     fn timeout_signal(timeout: std::time::Duration) -> web_sys::AbortSignal {

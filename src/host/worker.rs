@@ -524,8 +524,7 @@ async fn respond(request: web_sys::Request, env: Env) -> Result<web_sys::Respons
     to_web_sys(Ok(response))
 }
 
-/// The runtime's request as an `http::Request` with its whole body. Header values that are not
-/// valid in HTTP are left out (the runtime's `Headers` already refuses them).
+/// The runtime's request as an `http::Request` with its whole body.
 async fn read_request(request: &web_sys::Request) -> Result<http::Request<Bytes>, String> {
     let method = http::Method::from_bytes(request.method().as_bytes())
         .map_err(|_| "request method".to_owned())?;
@@ -533,35 +532,15 @@ async fn read_request(request: &web_sys::Request) -> Result<http::Request<Bytes>
         .url()
         .parse()
         .map_err(|_| "request URL".to_owned())?;
-    let mut headers = http::HeaderMap::new();
-    let entries = js_sys::try_iter(&request.headers())
-        .ok()
-        .flatten()
-        .ok_or_else(|| "request headers".to_owned())?;
-    for entry in entries {
-        let pair = js_sys::Array::from(&entry.map_err(|_| "request headers".to_owned())?);
-        let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
-            continue;
-        };
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            headers.append(name, value);
-        }
-    }
+    let headers = crate::net::worker::header_map(&request.headers());
     let body = if request.body().is_some() {
-        let buffer = request
-            .array_buffer()
-            .map_err(|_| "request body".to_owned())?;
-        let buffer = JsFuture::from(buffer)
+        crate::net::worker::body_bytes(request.array_buffer())
             .await
-            .map_err(|_| "reading the request body".to_owned())?;
-        Bytes::from(js_sys::Uint8Array::new(&buffer).to_vec())
+            .map_err(|_| "reading the request body".to_owned())?
     } else {
-        Bytes::new()
+        Vec::new()
     };
-    let mut out = http::Request::new(body);
+    let mut out = http::Request::new(Bytes::from(body));
     *out.method_mut() = method;
     *out.uri_mut() = uri;
     *out.headers_mut() = headers;
