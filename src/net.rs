@@ -202,9 +202,9 @@ pub mod native {
 pub mod worker {
     use async_trait::async_trait;
     use bytes::Bytes;
+    use wasm_bindgen::prelude::wasm_bindgen;
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
-    use worker::web_sys;
 
     use super::{HttpClient, MAX_RESPONSE_BYTES, TIMEOUT};
 
@@ -212,8 +212,18 @@ pub mod worker {
     /// on the free plan).
     pub struct FetchClient;
 
-    fn js_error(context: &str, e: worker::Error) -> String {
-        format!("{context}: {e}")
+    /// A JavaScript exception as text: `name: message` for an `Error`, the string itself for a
+    /// string, the debug form otherwise.
+    pub(crate) fn js_text(e: &JsValue) -> String {
+        match (e.dyn_ref::<js_sys::Error>(), e.as_string()) {
+            (Some(error), _) => format!(
+                "{}: {}",
+                String::from(error.name()),
+                String::from(error.message())
+            ),
+            (None, Some(text)) => text,
+            (None, None) => format!("{e:?}"),
+        }
     }
 
     /// The request as a `web_sys::RequestInit` (method, headers, body, `redirect: "manual"`, an
@@ -250,7 +260,7 @@ pub mod worker {
         let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
         let response = JsFuture::from(global.fetch_with_str_and_init(url, init))
             .await
-            .map_err(|e| format!("fetch: {}", worker::Error::from(e)))?;
+            .map_err(|e| format!("fetch: {}", js_text(&e)))?;
         response
             .dyn_into()
             .map_err(|_| "fetch: not a Response".to_owned())
@@ -296,7 +306,7 @@ pub mod worker {
         let headers = header_map(&response.headers());
         let bytes = body_bytes(response.array_buffer())
             .await
-            .map_err(|e| js_error("reading the response", worker::Error::from(e)))?;
+            .map_err(|e| format!("reading the response: {}", js_text(&e)))?;
         if bytes.len() > limit {
             return Err(format!("response body over {limit} bytes"));
         }
@@ -339,9 +349,20 @@ pub mod worker {
         }
     }
 
+    #[wasm_bindgen]
+    extern "C" {
+        /// A service binding (Workers Static Assets' `ASSETS`): `fetch(request)`.
+        pub type Fetcher;
+        #[wasm_bindgen(method, catch, js_name = fetch)]
+        fn fetch_request(
+            this: &Fetcher,
+            request: &web_sys::Request,
+        ) -> Result<js_sys::Promise, JsValue>;
+    }
+
     /// The Worker's static assets (`[assets] binding = "ASSETS"` in wrangler.toml): the binding
     /// answers from the path of the URL; no subrequest is counted.
-    pub struct AssetsUpstream(pub worker::Fetcher);
+    pub struct AssetsUpstream(pub Fetcher);
 
     #[async_trait(?Send)]
     impl super::Upstream for AssetsUpstream {
@@ -349,22 +370,19 @@ pub mod worker {
             &self,
             request: http::Request<Bytes>,
         ) -> Result<http::Response<Bytes>, String> {
-            use http_body_util::BodyExt;
             let (url, init) = init(request, None)?;
             let request = web_sys::Request::new_with_str_and_init(&url, &init)
                 .map_err(|_| format!("ASSETS: invalid request for {url}"))?;
-            let response = self
+            let promise = self
                 .0
-                .fetch_request(worker::Request::from(request))
+                .fetch_request(&request)
+                .map_err(|e| format!("ASSETS: {}", js_text(&e)))?;
+            let response: web_sys::Response = JsFuture::from(promise)
                 .await
-                .map_err(|e| js_error("ASSETS", e))?;
-            let (parts, body) = response.into_parts();
-            let body = http_body_util::Limited::new(body, super::MAX_UPSTREAM_BYTES)
-                .collect()
-                .await
-                .map_err(|e| format!("reading the asset: {e}"))?
-                .to_bytes();
-            Ok(http::Response::from_parts(parts, body))
+                .map_err(|e| format!("ASSETS: {}", js_text(&e)))?
+                .dyn_into()
+                .map_err(|_| "ASSETS: not a Response".to_owned())?;
+            read(response, super::MAX_UPSTREAM_BYTES).await
         }
     }
 }

@@ -7,20 +7,60 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{console_error, web_sys, D1Database, Env};
+
+use crate::net::worker::js_text;
 
 use crate::crypto::password::{self, Algorithm, PasswordHasher, SCRYPT_KEY_LEN};
 use crate::store::{Kv, Row, Sql, SqlError, Statement, Value};
 use crate::time::{Clock, Millis};
 use crate::{Auth, Config, Host};
 
+#[wasm_bindgen]
+extern "C" {
+    /// A D1 binding (`env.DB`).
+    #[derive(Clone)]
+    pub type D1Database;
+    #[wasm_bindgen(method, catch)]
+    fn prepare(this: &D1Database, sql: &str) -> Result<D1PreparedStatement, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn batch(this: &D1Database, statements: &js_sys::Array) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn exec(this: &D1Database, script: &str) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = withSession)]
+    fn with_session(this: &D1Database, start: &str) -> Result<D1DatabaseSession, JsValue>;
+
+    /// A D1 session (read replication): `db.withSession(bookmark or constraint)`.
+    #[derive(Clone)]
+    type D1DatabaseSession;
+    #[wasm_bindgen(method, catch, js_name = prepare)]
+    fn session_prepare(this: &D1DatabaseSession, sql: &str)
+        -> Result<D1PreparedStatement, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = batch)]
+    fn session_batch(
+        this: &D1DatabaseSession,
+        statements: &js_sys::Array,
+    ) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = getBookmark)]
+    fn get_bookmark(this: &D1DatabaseSession) -> Result<Option<String>, JsValue>;
+
+    type D1PreparedStatement;
+    #[wasm_bindgen(method, catch, variadic)]
+    fn bind(
+        this: &D1PreparedStatement,
+        values: &js_sys::Array,
+    ) -> Result<D1PreparedStatement, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn raw(this: &D1PreparedStatement) -> Result<js_sys::Promise, JsValue>;
+}
+
 /// D1 as a [`Sql`] driver. `batch` is D1's `batch()`: one round trip, one transaction. With a
 /// session (read replication, `d1.readReplication`), queries go through the Sessions API.
 pub struct D1Sql {
     db: D1Database,
-    session: Option<std::rc::Rc<worker::D1DatabaseSession>>,
+    session: Option<D1DatabaseSession>,
 }
 
 impl D1Sql {
@@ -29,39 +69,30 @@ impl D1Sql {
         D1Sql { db, session: None }
     }
 
-    fn prepare(&self, sql: &str) -> worker::D1PreparedStatement {
+    fn bind(&self, statement: &Statement) -> Result<D1PreparedStatement, SqlError> {
+        let params: js_sys::Array = statement
+            .params
+            .iter()
+            .map(|v| match v {
+                Value::Null => JsValue::NULL,
+                Value::Integer(n) => JsValue::from_f64(*n as f64),
+                Value::Real(n) => JsValue::from_f64(*n),
+                Value::Text(s) => JsValue::from_str(s),
+                Value::Blob(b) => js_sys::Uint8Array::from(b.as_slice()).into(),
+            })
+            .collect();
         match &self.session {
-            Some(session) => session.prepare(sql),
-            None => self.db.prepare(sql),
+            Some(session) => session.session_prepare(&statement.sql),
+            None => self.db.prepare(&statement.sql),
         }
+        .and_then(|prepared| prepared.bind(&params))
+        .map_err(d1_error)
     }
 }
 
-fn bind(db: &D1Sql, statement: &Statement) -> Result<worker::D1PreparedStatement, SqlError> {
-    let params: Vec<JsValue> = statement
-        .params
-        .iter()
-        .map(|v| match v {
-            Value::Null => JsValue::NULL,
-            Value::Integer(n) => JsValue::from_f64(*n as f64),
-            Value::Real(n) => JsValue::from_f64(*n),
-            Value::Text(s) => JsValue::from_str(s),
-            Value::Blob(b) => js_sys::Uint8Array::from(b.as_slice()).into(),
-        })
-        .collect();
-    db.prepare(&statement.sql).bind(&params).map_err(d1_error)
-}
-
-fn d1_error(e: worker::Error) -> SqlError {
-    SqlError::new(match e {
-        worker::Error::D1(d1) => d1.cause(),
-        other => other.to_string(),
-    })
-}
-
-/// A rejected D1 promise as [`d1_error`] words it: D1's own errors (their message starts with
-/// "D1") by their cause, anything else as `worker::Error` shows it.
-fn d1_js_error(e: JsValue) -> SqlError {
+/// A D1 failure: D1's own errors (their message starts with "D1") by their cause (where SQLite's
+/// wording, e.g. "UNIQUE constraint failed", is), anything else as it is.
+fn d1_error(e: JsValue) -> SqlError {
     if let Some(error) = e.dyn_ref::<js_sys::Error>() {
         if String::from(error.message()).starts_with("D1") {
             return SqlError::new(match error.cause().dyn_into::<js_sys::Error>() {
@@ -70,7 +101,7 @@ fn d1_js_error(e: JsValue) -> SqlError {
             });
         }
     }
-    SqlError::new(worker::Error::from(e).to_string())
+    SqlError::new(js_text(&e))
 }
 
 /// One value of a D1 result as a [`Value`], read from the JavaScript value directly (no serde):
@@ -154,36 +185,28 @@ fn rows(rows: &JsValue) -> Result<Vec<Row>, SqlError> {
 #[async_trait(?Send)]
 impl Sql for D1Sql {
     async fn query(&self, statement: Statement) -> Result<Vec<Row>, SqlError> {
-        let promise = bind(self, &statement)?.inner().raw().map_err(d1_js_error)?;
-        rows(&JsFuture::from(promise).await.map_err(d1_js_error)?)
+        let promise = self.bind(&statement)?.raw().map_err(d1_error)?;
+        rows(&JsFuture::from(promise).await.map_err(d1_error)?)
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Vec<Row>>, SqlError> {
         let prepared = statements
             .iter()
-            .map(|s| bind(self, s).map(|p| JsValue::from(p.inner().clone())))
+            .map(|s| self.bind(s))
             .collect::<Result<js_sys::Array, _>>()?;
-        // D1's `batch` on the session when there is one, on the database otherwise.
-        let target: &JsValue = match &self.session {
-            Some(session) => AsRef::<JsValue>::as_ref(&**session),
-            None => self.db.as_ref(),
-        };
-        let batch: js_sys::Function = js_sys::Reflect::get(target, &"batch".into())
-            .map_err(d1_js_error)?
-            .unchecked_into();
-        let promise: js_sys::Promise = batch
-            .call1(target, &prepared)
-            .map_err(d1_js_error)?
-            .unchecked_into();
-        let results = JsFuture::from(promise).await.map_err(d1_js_error)?;
+        let promise = match &self.session {
+            Some(session) => session.session_batch(&prepared),
+            None => self.db.batch(&prepared),
+        }
+        .map_err(d1_error)?;
+        let results = JsFuture::from(promise).await.map_err(d1_error)?;
         let results = results
             .dyn_ref::<js_sys::Array>()
             .ok_or_else(|| SqlError::new("D1 batch: not an array".to_owned()))?;
         results
             .iter()
             .map(|result| {
-                let found =
-                    js_sys::Reflect::get(&result, &"results".into()).map_err(d1_js_error)?;
+                let found = js_sys::Reflect::get(&result, &"results".into()).map_err(d1_error)?;
                 if found.is_null_or_undefined() {
                     Ok(Vec::new())
                 } else {
@@ -194,14 +217,14 @@ impl Sql for D1Sql {
     }
 
     async fn execute_script(&self, script: &str) -> Result<(), SqlError> {
-        self.db.exec(script).await.map(|_| ()).map_err(d1_error)
+        let promise = self.db.exec(script).map_err(d1_error)?;
+        JsFuture::from(promise).await.map(|_| ()).map_err(d1_error)
     }
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen]
+#[wasm_bindgen]
 extern "C" {
-    /// A Workers KV namespace binding, called directly (worker's `KvStore` builds its options
-    /// objects through serde-wasm-bindgen).
+    /// A Workers KV namespace binding (`env.KV`).
     pub type KvNamespace;
     #[wasm_bindgen(method, catch, js_name = get)]
     fn get_with(
@@ -224,7 +247,7 @@ extern "C" {
 pub struct WorkersKv(pub KvNamespace);
 
 fn kv_error(e: JsValue) -> SqlError {
-    SqlError::new(worker::Error::from(e).to_string())
+    SqlError::new(js_text(&e))
 }
 
 /// `{ key: value }`.
@@ -275,20 +298,28 @@ impl Clock for JsClock {
 }
 
 fn log(line: &str) {
-    console_error!("portcullis: {line}");
+    web_sys::console::error_1(&format!("portcullis: {line}").into());
 }
 
-fn var(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
+/// A variable or secret of the environment (both are strings), when set and not empty.
+fn var(env: &JsValue, name: &str) -> Option<String> {
+    js_sys::Reflect::get(env, &name.into())
         .ok()
-        .map(|v| v.to_string())
-        .or_else(|| env.secret(name).ok().map(|v| v.to_string()))
+        .and_then(|v| v.as_string())
         .filter(|v| !v.is_empty())
+}
+
+/// A binding of the environment (D1, KV, a service), when there is one.
+fn binding<T: JsCast>(env: &JsValue, name: &str) -> Option<T> {
+    js_sys::Reflect::get(env, &name.into())
+        .ok()
+        .filter(|v| v.is_object())
+        .map(JsCast::unchecked_into)
 }
 
 /// A D1 session of one request (read replication) and the cookie carrying its bookmark.
 struct Replication {
-    session: std::rc::Rc<worker::D1DatabaseSession>,
+    session: D1DatabaseSession,
     cookie: String,
     attributes: crate::cookies::CookieAttributes,
     incoming: Option<String>,
@@ -323,10 +354,10 @@ impl Replication {
             (None, false) => "first-primary",
         };
         let session = db
-            .with_session(Some(start))
-            .map_err(|e| format!("D1 withSession: {e}"))?;
+            .with_session(start)
+            .map_err(|e| format!("D1 withSession: {}", js_text(&e)))?;
         Ok(Replication {
-            session: std::rc::Rc::new(session),
+            session,
             cookie,
             attributes: names.attributes,
             incoming,
@@ -350,7 +381,10 @@ impl Replication {
     }
 }
 
-fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replication>), String> {
+fn build(
+    env: &JsValue,
+    parts: &http::request::Parts,
+) -> Result<(Auth, Option<Replication>), String> {
     let mut config = match var(env, "PORTCULLIS_CONFIG") {
         Some(json) => Config::from_json(&json)?,
         None => Config::default(),
@@ -368,8 +402,7 @@ fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replic
             Some(Box::new(crate::net::worker::FetchUpstream))
         } else {
             // Without the binding the gate answers 500 and logs why.
-            env.assets("ASSETS")
-                .ok()
+            binding(env, "ASSETS")
                 .map(|assets| Box::new(crate::net::worker::AssetsUpstream(assets)) as _)
         };
     // libSQL (Turso) over HTTP when LIBSQL_URL is set (built with `worker-libsql`); D1 otherwise.
@@ -389,7 +422,8 @@ fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replic
             )
         }
         None => {
-            let db = env.d1("DB").map_err(|e| format!("D1 binding DB: {e}"))?;
+            let db: D1Database = binding(env, "DB")
+                .ok_or("D1 binding DB: not in the environment (wrangler.toml [[d1_databases]])")?;
             let replication = if config.d1.read_replication {
                 Some(Replication::start(
                     &db,
@@ -406,10 +440,7 @@ fn build(env: &Env, parts: &http::request::Parts) -> Result<(Auth, Option<Replic
     };
     let host = Host {
         sql,
-        kv: js_sys::Reflect::get(env, &"KV".into())
-            .ok()
-            .filter(|kv| kv.is_object())
-            .map(|kv| Box::new(WorkersKv(kv.unchecked_into())) as Box<dyn Kv>),
+        kv: binding(env, "KV").map(|kv| Box::new(WorkersKv(kv)) as Box<dyn Kv>),
         clock: Box::new(JsClock),
         hasher: Box::new(WorkerHasher(config.password.algorithm)),
         http: Box::new(crate::net::worker::FetchClient),
@@ -482,14 +513,18 @@ thread_local! {
 /// worker-build's shim calls (`fetch(request, env, ctx)`) rather than with `#[event(fetch)]`,
 /// whose conversions stream both bodies through `http-body` and `wasm-streams`: here the
 /// request body is read whole (`arrayBuffer()`) and the response body handed over as bytes.
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub async fn fetch(request: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
+#[wasm_bindgen]
+pub async fn fetch(
+    request: web_sys::Request,
+    env: JsValue,
+    _ctx: JsValue,
+) -> Result<JsValue, JsValue> {
     std::panic::AssertUnwindSafe(respond(request, env))
         .await
         .map(JsValue::from)
 }
 
-async fn respond(request: web_sys::Request, env: Env) -> Result<web_sys::Response, JsValue> {
+async fn respond(request: web_sys::Request, env: JsValue) -> Result<web_sys::Response, JsValue> {
     let request = match read_request(&request).await {
         Ok(request) => request,
         Err(message) => {
@@ -565,4 +600,48 @@ fn to_web_sys(
     let body = response.into_body();
     let body = (!body.is_empty()).then(|| js_sys::Uint8Array::from(&body[..]));
     web_sys::Response::new_with_opt_buffer_source_and_init(body.as_deref(), &init)
+}
+
+// What worker-build's shim expects of the module besides `fetch` (worker's `init.rs`, which is
+// not linked: Portcullis reaches the runtime through its own bindings): `__worker_init_state()`,
+// the state object through which a panic asks the shim to re-instantiate the module, and a start
+// function installing the panic hook that says so.
+#[wasm_bindgen(inline_js = "
+export const state = globalThis.__worker_init_state = { criticalError: false, instanceId: 0 };
+")]
+extern "C" {
+    type InitState;
+
+    #[wasm_bindgen(thread_local_v2, js_name = state)]
+    static INIT_STATE: InitState;
+
+    #[cfg(not(panic = "unwind"))]
+    #[wasm_bindgen(method, setter, js_name = criticalError)]
+    fn set_critical_error(this: &InitState, val: bool);
+
+    #[wasm_bindgen(method, getter, js_name = instanceId)]
+    fn instance_id(this: &InitState) -> u32;
+
+    #[wasm_bindgen(method, setter, js_name = instanceId)]
+    fn set_instance_id(this: &InitState, val: u32);
+}
+
+#[wasm_bindgen(start, private)]
+fn start() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        let error = js_sys::Error::new(&format!("Rust panic: {info}"));
+        web_sys::console::error_2(&"Critical".into(), &error.into());
+        #[cfg(not(panic = "unwind"))]
+        INIT_STATE.with(|s| s.set_critical_error(true));
+    }));
+    INIT_STATE.with(|s| s.set_instance_id(s.instance_id() + 1));
+    wasm_bindgen::handler::set_on_abort(wasm_bindgen::handler::schedule_reinit);
+}
+
+/// The shim's `__worker_init_state()`: the state object above.
+#[wasm_bindgen(js_name = "__worker_init_state")]
+pub fn worker_init_state() -> JsValue {
+    INIT_STATE.with(|s| s.into())
 }
