@@ -21,7 +21,7 @@
 # By default the Worker is built with a pinned nightly (NIGHTLY below) that rebuilds std for the
 # Worker (-Zbuild-std) at the release profile's opt-level "z", with std's optimize_for_size
 # algorithms, the immediate-abort panic strategy and no panic locations. Six-plugin Worker:
-# 398,285 bytes gzip with stable, 358,083 with this (-40,202, -10.1%); CPU per request in workerd
+# 358,287 bytes gzip with stable, 320,154 with this (-38,133, -10.6%); CPU per request in workerd
 # unchanged within noise. The cost: a panic (which is a bug: the handler never panics on input)
 # is logged only as "Critical RuntimeError: unreachable" and a wasm stack, without the panic
 # message and source location that the stable build logs; worker-build's panic recovery still
