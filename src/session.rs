@@ -229,13 +229,18 @@ fn session_data_cookie<'c>(ctx: &'c Ctx) -> Option<Cow<'c, str>> {
         return Some(Cow::Borrowed(value));
     }
     let prefix = format!("{name}.");
-    let mut chunks: Vec<(u32, &str)> = ctx
+    let chunks: Vec<(i64, &str)> = ctx
         .request_cookies
         .iter()
-        .filter_map(|(n, v)| Some((n.strip_prefix(&prefix)?.parse().ok()?, v.as_ref())))
+        .filter_map(|(n, v)| {
+            Some((
+                n.strip_prefix(&prefix)?.parse::<u32>().ok()?.into(),
+                v.as_ref(),
+            ))
+        })
         .collect();
-    chunks.sort_by_key(|(i, _)| *i);
-    (!chunks.is_empty()).then(|| Cow::Owned(chunks.into_iter().map(|(_, v)| v).collect()))
+    let order = crate::store::stable_order(chunks.iter().map(|&(i, _)| i).collect());
+    (!chunks.is_empty()).then(|| Cow::Owned(order.into_iter().map(|at| chunks[at].1).collect()))
 }
 
 /// The cookie cache payload (`P`).

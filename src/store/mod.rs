@@ -12,6 +12,15 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+/// The positions of `keys` in the order a stable sort by key puts them (JavaScript's `sort`),
+/// through the unstable sort of (key, position) pairs: one small sort of one type in the Worker
+/// instead of a stable sort per element type (each several KB).
+pub fn stable_order(keys: Vec<i64>) -> Vec<usize> {
+    let mut pairs: Vec<(i64, usize)> = keys.into_iter().zip(0..).collect();
+    pairs.sort_unstable();
+    pairs.into_iter().map(|(_, at)| at).collect()
+}
+
 pub mod accounts;
 pub mod libsql;
 pub mod migrations;

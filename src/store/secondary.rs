@@ -210,10 +210,12 @@ async fn read_list(kv: &dyn Kv, key: &str) -> Result<Vec<Reference>, super::SqlE
 async fn write_list(
     kv: &dyn Kv,
     key: &str,
-    mut list: Vec<Reference>,
+    list: Vec<Reference>,
     now: Millis,
 ) -> Result<(), super::SqlError> {
-    list.sort_by_key(|r| r.expires_at);
+    // By expiry, equal expiries in list order (Better Auth's stable `sort`).
+    let order = super::stable_order(list.iter().map(|r| r.expires_at).collect());
+    let list: Vec<&Reference> = order.into_iter().map(|at| &list[at]).collect();
     match list.last().map(|r| ttl(r.expires_at, now)) {
         Some(ttl) if ttl > 0 => {
             let json = serde_json::to_vec(&list).expect("a session list serialises");
