@@ -549,7 +549,7 @@ async fn database_consume(
     Ok(Ok(()))
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct KvEntry {
     key: String,
@@ -566,9 +566,15 @@ async fn kv_consume(
     now: Millis,
 ) -> Result<Result<(), i64>, String> {
     let stored = kv.get(key).await.map_err(|e| e.to_string())?;
-    let previous = stored
-        .and_then(|bytes| serde_json::from_slice::<KvEntry>(&bytes).ok())
-        .map(|entry| (entry.count, entry.last_request));
+    let previous = stored.and_then(|bytes| {
+        // `{"key", "count", "lastRequest"}`, read by hand (crate::store::json).
+        let mut entry = crate::store::json::object(&bytes)?;
+        crate::store::json::string(&mut entry, "key")?;
+        Some((
+            entry.get("count")?.as_u64()?,
+            entry.get("lastRequest")?.as_i64()?,
+        ))
+    });
     let count = match decide(previous, window, max, now) {
         Ok(count) => count,
         Err(retry_after) => return Ok(Err(retry_after)),

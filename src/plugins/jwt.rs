@@ -94,7 +94,6 @@ fn jwk_json(pair: &KeyPair, private: bool) -> String {
 }
 
 /// A stored JWK, either kind.
-#[derive(Deserialize)]
 struct Jwk {
     crv: String,
     d: Option<String>,
@@ -103,6 +102,19 @@ struct Jwk {
 }
 
 impl Jwk {
+    /// Reads a stored JWK: `crv` and `x`, `d` and `y` when present (read by hand,
+    /// crate::store::json).
+    fn parse(json: &[u8]) -> Option<Jwk> {
+        use crate::store::json;
+        let mut o = json::object(json)?;
+        Some(Jwk {
+            crv: json::string(&mut o, "crv")?,
+            d: json::opt_string(&mut o, "d")?,
+            x: json::string(&mut o, "x")?,
+            y: json::opt_string(&mut o, "y")?,
+        })
+    }
+
     fn pair(self) -> Option<KeyPair> {
         let alg = match self.crv.as_str() {
             "Ed25519" => Alg::EdDSA,
@@ -250,7 +262,7 @@ impl Jwt {
                 .and_then(|sealed| symmetric::decrypt(ctx.secret, &sealed))
         };
         let pair = private
-            .and_then(|p| serde_json::from_slice::<Jwk>(p.as_bytes()).ok())
+            .and_then(|p| Jwk::parse(p.as_bytes()))
             .and_then(Jwk::pair)
             .ok_or_else(|| {
                 ApiError::Internal(
@@ -318,7 +330,7 @@ impl Jwt {
             .into_iter()
             .filter(|k| k.expires_at.is_none_or(|at| at + grace > ctx.now))
             .filter_map(|k| {
-                let public: Jwk = serde_json::from_slice(k.public_key.as_bytes()).ok()?;
+                let public = Jwk::parse(k.public_key.as_bytes())?;
                 let alg = k.alg.unwrap_or_else(|| self.alg().name().into());
                 let pair = KeyPair {
                     alg: Alg::from_name(&alg)?,

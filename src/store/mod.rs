@@ -22,6 +22,7 @@ pub fn stable_order(keys: Vec<i64>) -> Vec<usize> {
 }
 
 pub mod accounts;
+pub(crate) mod json;
 pub mod libsql;
 pub mod migrations;
 pub mod secondary;

@@ -90,7 +90,7 @@ struct EntryIn {
     checked_at: Millis,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Reference {
     token: String,
@@ -203,8 +203,25 @@ async fn read_list(kv: &dyn Kv, key: &str) -> Result<Vec<Reference>, super::SqlE
     Ok(kv
         .get(key)
         .await?
-        .and_then(|raw| serde_json::from_slice(&raw).ok())
+        .and_then(|raw| parse_list(&raw))
         .unwrap_or_default())
+}
+
+/// `[{"token", "expiresAt"}, …]`, read by hand (super::json); `None` when any entry is not one.
+fn parse_list(raw: &[u8]) -> Option<Vec<Reference>> {
+    let serde_json::Value::Array(items) = serde_json::from_slice(raw).ok()? else {
+        return None;
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let mut item = super::json::into_object(item)?;
+            Some(Reference {
+                expires_at: item.get("expiresAt")?.as_i64()?,
+                token: super::json::string(&mut item, "token")?,
+            })
+        })
+        .collect()
 }
 
 async fn write_list(
