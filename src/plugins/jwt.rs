@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::{Endpoint, Migration, Plugin};
@@ -28,7 +28,7 @@ use crate::crypto::{generate_id, symmetric};
 use crate::error::ApiError;
 use crate::routes::{json, Reply};
 use crate::session::{self, Read};
-use crate::store::sessions::Session;
+use crate::store::sessions::SessionAndUser;
 use crate::store::users::User;
 use crate::store::{Cols, Sql, SqlError, Statement};
 use crate::time::{to_iso, Millis};
@@ -503,14 +503,8 @@ impl Plugin for Jwt {
         if path != "/get-session" || self.options.disable_setting_jwt_header {
             return outcome;
         }
-        #[derive(Deserialize)]
-        struct Answer {
-            #[allow(dead_code)]
-            session: Session,
-            user: User,
-        }
         let user = match &outcome {
-            Ok(Reply::Json(body)) => serde_json::from_slice::<Answer>(body.as_bytes())
+            Ok(Reply::Json(body)) => serde_json::from_slice::<SessionAndUser>(body.as_bytes())
                 .ok()
                 .map(|a| a.user),
             _ => None,

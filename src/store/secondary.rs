@@ -46,7 +46,7 @@
 //! * A database read that finds a session writes its entry (read-through), so sessions made
 //!   before KV was turned on, or by another server, are cached too.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::sessions::Session;
 use super::users::User;
@@ -82,14 +82,6 @@ struct EntryOut<'a> {
     checked_at: Millis,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EntryIn {
-    session: Session,
-    user: User,
-    checked_at: Millis,
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Reference {
@@ -122,12 +114,13 @@ pub async fn find(
             return None;
         }
     };
-    let entry: EntryIn = serde_json::from_slice(&raw).ok()?;
+    let entry: super::sessions::SessionAndUser = serde_json::from_slice(&raw).ok()?;
+    let checked_at = entry.checked_at?;
     let fresh = entry.session.token == token
         && entry.session.user_id == entry.user.id
         && entry.session.expires_at >= now
-        && entry.checked_at <= now
-        && now - entry.checked_at <= revalidate_after as i64 * 1000;
+        && checked_at <= now
+        && now - checked_at <= revalidate_after as i64 * 1000;
     fresh.then_some((entry.session, entry.user))
 }
 

@@ -31,6 +31,25 @@ pub struct Session {
     pub id: String,
 }
 
+/// `{"session": …, "user": …}` with the members its three readers look at: the cookie cache
+/// payload (`version`), a secondary-storage entry (`checkedAt`) and the `get-session` answer.
+/// One derived reader for the three (each derive is its own copy of serde_json's struct reader
+/// in the Worker); a member none of them writes is simply absent.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAndUser<'a> {
+    /// The session.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// The cookie cache's `cookieCache.version`.
+    #[serde(default, borrow)]
+    pub version: Option<std::borrow::Cow<'a, str>>,
+    /// When a secondary-storage entry was last checked against the database.
+    #[serde(default)]
+    pub checked_at: Option<Millis>,
+}
+
 macro_rules! session_columns {
     () => {
         r#"s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId""#
