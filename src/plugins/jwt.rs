@@ -257,9 +257,11 @@ impl Jwt {
         let private = if self.options.jwks.disable_private_key_encryption {
             Some(key.private_key.clone())
         } else {
-            serde_json::from_slice::<String>(key.private_key.as_bytes())
-                .ok()
-                .and_then(|sealed| symmetric::decrypt(ctx.secret, &sealed))
+            // A JSON string (read as a `Value`: the one JSON reader in the Worker).
+            match serde_json::from_slice(key.private_key.as_bytes()) {
+                Ok(Value::String(sealed)) => symmetric::decrypt(ctx.secret, &sealed),
+                _ => None,
+            }
         };
         let pair = private
             .and_then(|p| Jwk::parse(p.as_bytes()))

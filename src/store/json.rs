@@ -38,6 +38,20 @@ pub(crate) fn opt_string(object: &mut Map<String, Value>, name: &str) -> Option<
     }
 }
 
+/// The JSON array of strings in `bytes`; `None` for anything else.
+pub(crate) fn string_list(bytes: &[u8]) -> Option<Vec<String>> {
+    match serde_json::from_slice(bytes).ok()? {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(text) => Some(text),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
 /// Whether every member of the object is one of `names` (a strict schema).
 pub(crate) fn only(object: &Map<String, Value>, names: &[&str]) -> bool {
     object.keys().all(|key| names.contains(&key.as_str()))
@@ -58,5 +72,11 @@ mod tests {
         assert_eq!(string(&mut o, "a"), None);
         assert_eq!(object(b"[1]"), None);
         assert_eq!(object(b"{"), None);
+        assert_eq!(
+            string_list(br#"["a","b"]"#),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(string_list(br#"["a",1]"#), None);
+        assert_eq!(string_list(br#"{}"#), None);
     }
 }
