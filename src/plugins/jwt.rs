@@ -30,7 +30,7 @@ use crate::routes::{json, Reply};
 use crate::session::{self, Read};
 use crate::store::sessions::SessionAndUser;
 use crate::store::users::User;
-use crate::store::{Cols, Sql, SqlError, Statement};
+use crate::store::{Sql, SqlError, Statement};
 use crate::time::{to_iso, Millis};
 
 /// How long a signing key read from the database is used without reading it again.
@@ -55,20 +55,17 @@ async fn all_keys(sql: &dyn Sql) -> Result<Vec<KeyRow>, SqlError> {
             vec![],
         ))
         .await?;
-    rows.into_iter()
-        .map(|row| {
-            let mut cols = Cols::new(row);
-            Ok(KeyRow {
-                id: cols.text()?,
-                public_key: cols.text()?,
-                private_key: cols.text()?,
-                created_at: cols.millis()?,
-                expires_at: cols.value()?.as_millis(),
-                alg: cols.opt_text()?,
-                crv: cols.opt_text()?,
-            })
+    crate::store::read_rows(rows, |cols| {
+        Ok(KeyRow {
+            id: cols.text()?,
+            public_key: cols.text()?,
+            private_key: cols.text()?,
+            created_at: cols.millis()?,
+            expires_at: cols.value()?.as_millis(),
+            alg: cols.opt_text()?,
+            crv: cols.opt_text()?,
         })
-        .collect()
+    })
 }
 
 /// A JWK as jose's `exportJWK` writes one (its member order), public or with `d`.

@@ -40,16 +40,17 @@ pub(crate) fn opt_string(object: &mut Map<String, Value>, name: &str) -> Option<
 
 /// The JSON array of strings in `bytes`; `None` for anything else.
 pub(crate) fn string_list(bytes: &[u8]) -> Option<Vec<String>> {
-    match serde_json::from_slice(bytes).ok()? {
-        Value::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(text) => Some(text),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
+    let Value::Array(items) = serde_json::from_slice(bytes).ok()? else {
+        return None;
+    };
+    let mut list = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Value::String(text) => list.push(text),
+            _ => return None,
+        }
     }
+    Some(list)
 }
 
 /// Whether every member of the object is one of `names` (a strict schema).

@@ -342,6 +342,19 @@ impl<K: Kv + ?Sized> Kv for std::rc::Rc<K> {
     }
 }
 
+/// Each row read into a `T` by `read`; the first error stops. A loop rather than
+/// `collect::<Result<Vec<_>, _>>()`, whose adapter is a larger function per `T` in the Worker.
+pub fn read_rows<T>(
+    rows: Vec<Row>,
+    read: impl Fn(&mut Cols) -> Result<T, SqlError>,
+) -> Result<Vec<T>, SqlError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(read(&mut Cols::new(row))?);
+    }
+    Ok(out)
+}
+
 /// Columns are read by position; a short or mistyped row is a storage error, never a panic.
 /// Public so plugins read their own tables the way the core reads its.
 pub struct Cols(std::vec::IntoIter<Value>);

@@ -205,16 +205,15 @@ fn parse_list(raw: &[u8]) -> Option<Vec<Reference>> {
     let serde_json::Value::Array(items) = serde_json::from_slice(raw).ok()? else {
         return None;
     };
-    items
-        .into_iter()
-        .map(|item| {
-            let mut item = super::json::into_object(item)?;
-            Some(Reference {
-                expires_at: item.get("expiresAt")?.as_i64()?,
-                token: super::json::string(&mut item, "token")?,
-            })
-        })
-        .collect()
+    let mut list = Vec::with_capacity(items.len());
+    for item in items {
+        let mut item = super::json::into_object(item)?;
+        list.push(Reference {
+            expires_at: item.get("expiresAt")?.as_i64()?,
+            token: super::json::string(&mut item, "token")?,
+        });
+    }
+    Some(list)
 }
 
 async fn write_list(

@@ -120,9 +120,7 @@ pub async fn list_for_user(sql: &dyn Sql, user_id: &str) -> Result<Vec<Session>,
         r#" FROM "session" s WHERE s."userId" = ?"#
     );
     let rows = sql.query(Statement::new(SQL, vec![user_id.into()])).await?;
-    rows.into_iter()
-        .map(|row| Session::from_cols(&mut Cols::new(row)))
-        .collect()
+    super::read_rows(rows, Session::from_cols)
 }
 
 /// Moves a session's expiry (the sliding refresh).
