@@ -51,38 +51,59 @@ pub fn to_iso(ms: Millis) -> String {
 
 /// Calls `f` with [`to_iso`]'s text, written on the stack: serialising a date allocates nothing.
 pub fn with_iso<R>(ms: Millis, f: impl FnOnce(&str) -> R) -> R {
-    let days = ms.div_euclid(86_400_000);
-    let rest = ms.rem_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss, mmm) = (
-        rest / 3_600_000,
-        rest / 60_000 % 60,
-        rest / 1000 % 60,
-        rest % 1000,
-    );
-    if !(0..=9999).contains(&y) {
-        return f(&format!(
-            "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{mmm:03}Z"
-        ));
-    }
-    // Written digit by digit: this runs six times per get-session, and `format!` was a visible
-    // share of a cached one's CPU.
-    let mut out = *b"0000-00-00T00:00:00.000Z";
-    let mut put = |at: usize, width: usize, mut value: i64| {
-        for i in (at..at + width).rev() {
-            out[i] = b'0' + (value % 10) as u8;
-            value /= 10;
+    f(IsoText::new(ms).as_str())
+}
+
+/// [`to_iso`]'s text, on the stack for four-digit years. Not generic: [`with_iso`] is a small
+/// shim per caller around this one function (the Worker had a copy of the calendar code per
+/// caller).
+enum IsoText {
+    Short([u8; 24]),
+    Long(String),
+}
+
+impl IsoText {
+    fn new(ms: Millis) -> IsoText {
+        let days = ms.div_euclid(86_400_000);
+        let rest = ms.rem_euclid(86_400_000);
+        let (y, m, d) = civil_from_days(days);
+        let (hh, mm, ss, mmm) = (
+            rest / 3_600_000,
+            rest / 60_000 % 60,
+            rest / 1000 % 60,
+            rest % 1000,
+        );
+        if !(0..=9999).contains(&y) {
+            return IsoText::Long(format!(
+                "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{mmm:03}Z"
+            ));
         }
-    };
-    put(0, 4, y);
-    put(5, 2, m);
-    put(8, 2, d);
-    put(11, 2, hh);
-    put(14, 2, mm);
-    put(17, 2, ss);
-    put(20, 3, mmm);
-    // Digits and punctuation only: always UTF-8.
-    f(std::str::from_utf8(&out).unwrap_or_default())
+        // Written digit by digit: this runs six times per get-session, and `format!` was a
+        // visible share of a cached one's CPU.
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut value: i64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(5, 2, m);
+        put(8, 2, d);
+        put(11, 2, hh);
+        put(14, 2, mm);
+        put(17, 2, ss);
+        put(20, 3, mmm);
+        IsoText::Short(out)
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Digits and punctuation only: always UTF-8.
+            IsoText::Short(bytes) => std::str::from_utf8(bytes).unwrap_or_default(),
+            IsoText::Long(text) => text,
+        }
+    }
 }
 
 /// An instant that serialises as its ISO-8601 text ([`to_iso`]), without allocating.
