@@ -116,6 +116,15 @@ impl serde::Serialize for Iso {
     }
 }
 
+/// The number `bytes` spells: one to four ASCII digits, nothing else (no sign, unlike
+/// `str::parse`; and no `String` built for the fraction, as before).
+fn digits(bytes: &[u8]) -> Option<i64> {
+    if bytes.is_empty() || bytes.len() > 4 || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(bytes.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+}
+
 /// Parses what Better Auth and its adapters store: `YYYY-MM-DDTHH:MM:SS[.fff]Z`, a space instead of
 /// `T`, or a `+HH:MM` offset. Returns `None` for anything else.
 pub fn parse_iso(text: &str) -> Option<Millis> {
@@ -129,12 +138,7 @@ pub fn parse_iso(text: &str) -> Option<Millis> {
     {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = text.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
+    let num = |r: std::ops::Range<usize>| digits(&b[r]);
     let (y, mo, d, h, mi, s) = (
         num(0..4)?,
         num(5..7)?,
@@ -154,19 +158,18 @@ pub fn parse_iso(text: &str) -> Option<Millis> {
         while i < b.len() && b[i].is_ascii_digit() {
             i += 1;
         }
-        let frac = &text[start..i];
-        if frac.is_empty() {
-            return None;
+        // The first three digits, as milliseconds (`.5` is 500).
+        let frac = &b[start..i];
+        ms = digits(&frac[..frac.len().min(3)])?;
+        for _ in frac.len()..3 {
+            ms *= 10;
         }
-        let digits: String = frac.chars().chain("000".chars()).take(3).collect();
-        ms = digits.parse::<i64>().ok()?;
     }
-    let offset_min = match &text[i..] {
-        "Z" | "z" | "" => 0,
-        tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) && &tz[3..4] == ":" => {
-            let hh: i64 = tz[1..3].parse().ok()?;
-            let mm: i64 = tz[4..6].parse().ok()?;
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
+    let offset_min = match &b[i..] {
+        b"Z" | b"z" | b"" => 0,
+        [sign @ (b'+' | b'-'), hh @ .., b':', _, _] if hh.len() == 2 => {
+            let (hh, mm) = (digits(hh)?, digits(&b[b.len() - 2..])?);
+            let sign = if *sign == b'-' { -1 } else { 1 };
             sign * (hh * 60 + mm)
         }
         _ => return None,
@@ -228,6 +231,14 @@ mod tests {
             Some(1_795_771_430_500)
         );
         assert_eq!(parse_iso("yesterday"), None);
+        assert_eq!(
+            parse_iso("2026-11-27T09:23:50.1239Z"),
+            Some(1_795_771_430_123)
+        );
+        assert_eq!(parse_iso("2026-11-27T09:23:50.Z"), None);
+        assert_eq!(parse_iso("2026-11-27T09:23:50+-1:00"), None);
+        assert_eq!(parse_iso("2026-11-27T09:23:50+0\u{e9}00"), None);
+        assert_eq!(parse_iso("+026-11-27T09:23:50Z"), None);
         assert_eq!(parse_iso("2026-13-27T09:23:50Z"), None);
     }
 }
