@@ -468,10 +468,12 @@ impl Memory {
         self.buckets.retain(|_, b| now < b.expires_at);
         if self.buckets.len() >= MEMORY_MAX_ENTRIES {
             let keep = MEMORY_MAX_ENTRIES * 9 / 10;
-            let mut expiries: Vec<Millis> = self.buckets.values().map(|b| b.expires_at).collect();
+            let expiries: Vec<Millis> = self.buckets.values().map(|b| b.expires_at).collect();
             let cut = expiries.len() - keep;
-            let (_, threshold, _) = expiries.select_nth_unstable(cut);
-            let threshold = *threshold;
+            // The cut-th soonest expiry, through the crate's one sort (`select_nth_unstable`
+            // would be a second sort in the Worker; this runs only when memory is full).
+            let order = crate::store::stable_order(expiries.clone());
+            let threshold = expiries[order[cut]];
             self.buckets.retain(|_, b| b.expires_at >= threshold);
         }
     }
