@@ -40,6 +40,8 @@
 use std::borrow::Cow;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
+
+use super::hex;
 use base64::engine::general_purpose::STANDARD_NO_PAD as PHC_B64;
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
@@ -370,7 +372,7 @@ fn parse_better_auth_scrypt(stored: &str) -> Option<Parsed<'_>> {
     }
     let mut key = [0u8; SCRYPT_KEY_LEN];
     for (byte, pair) in key.iter_mut().zip(key_hex.as_bytes().chunks_exact(2)) {
-        *byte = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+        *byte = super::hex_byte(pair)?;
     }
     Some(Parsed::Scrypt { salt_hex, key })
 }
@@ -436,25 +438,6 @@ fn random_salt() -> [u8; SALT_LEN] {
 
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0x0f) as usize] as char);
-    }
-    out
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
