@@ -202,7 +202,9 @@ pub mod native {
 pub mod worker {
     use async_trait::async_trait;
     use bytes::Bytes;
-    use worker::web_sys;
+    use wasm_bindgen::prelude::wasm_bindgen;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
 
     use super::{HttpClient, MAX_RESPONSE_BYTES, TIMEOUT};
 
@@ -210,8 +212,18 @@ pub mod worker {
     /// on the free plan).
     pub struct FetchClient;
 
-    fn js_error(context: &str, e: worker::Error) -> String {
-        format!("{context}: {e}")
+    /// A JavaScript exception as text: `name: message` for an `Error`, the string itself for a
+    /// string, the debug form otherwise.
+    pub(crate) fn js_text(e: &JsValue) -> String {
+        match (e.dyn_ref::<js_sys::Error>(), e.as_string()) {
+            (Some(error), _) => format!(
+                "{}: {}",
+                String::from(error.name()),
+                String::from(error.message())
+            ),
+            (None, Some(text)) => text,
+            (None, None) => format!("{e:?}"),
+        }
     }
 
     /// The request as a `web_sys::RequestInit` (method, headers, body, `redirect: "manual"`, an
@@ -244,37 +256,64 @@ pub mod worker {
     }
 
     /// The runtime's `fetch` with `init`.
-    async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<worker::Response, String> {
-        use wasm_bindgen::JsCast;
+    async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<web_sys::Response, String> {
         let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-        let response =
-            wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(url, init))
-                .await
-                .map_err(|e| format!("fetch: {}", worker::Error::from(e)))?;
-        let response: web_sys::Response = response
+        let response = JsFuture::from(global.fetch_with_str_and_init(url, init))
+            .await
+            .map_err(|e| format!("fetch: {}", js_text(&e)))?;
+        response
             .dyn_into()
-            .map_err(|_| "fetch: not a Response".to_owned())?;
-        Ok(response.into())
+            .map_err(|_| "fetch: not a Response".to_owned())
+    }
+
+    /// A `Headers` object as a `HeaderMap`. Names or values that are not valid in HTTP are left
+    /// out (the runtime's `Headers` refuses them already).
+    pub(crate) fn header_map(headers: &web_sys::Headers) -> http::HeaderMap {
+        let mut out = http::HeaderMap::new();
+        let Ok(Some(entries)) = js_sys::try_iter(headers) else {
+            return out;
+        };
+        for pair in entries.flatten() {
+            let pair = js_sys::Array::from(&pair);
+            let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string())
+            else {
+                continue;
+            };
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_bytes(value.as_bytes()),
+            ) {
+                out.append(name, value);
+            }
+        }
+        out
+    }
+
+    /// A body (`arrayBuffer()` of a `Request` or `Response`) as bytes.
+    pub(crate) async fn body_bytes(
+        buffer: Result<js_sys::Promise, JsValue>,
+    ) -> Result<Vec<u8>, JsValue> {
+        let buffer = JsFuture::from(buffer?).await?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
     }
 
     async fn read(
-        mut response: worker::Response,
+        response: web_sys::Response,
         limit: usize,
     ) -> Result<http::Response<Bytes>, String> {
-        let mut builder = http::Response::builder().status(response.status_code());
-        for (name, value) in response.headers().entries() {
-            builder = builder.header(name, value);
-        }
-        let bytes = response
-            .bytes()
+        let status = http::StatusCode::from_u16(response.status())
+            .map_err(|_| format!("response status {}", response.status()))?;
+        let headers = header_map(&response.headers());
+        let bytes = body_bytes(response.array_buffer())
             .await
-            .map_err(|e| js_error("reading the response", e))?;
+            .map_err(|e| format!("reading the response: {}", js_text(&e)))?;
         if bytes.len() > limit {
             return Err(format!("response body over {limit} bytes"));
         }
-        builder
-            .body(Bytes::from(bytes))
-            .map_err(|e| format!("response: {e}"))
+        let mut out = http::Response::new(Bytes::from(bytes));
+        *out.status_mut() = status;
+        *out.headers_mut() = headers;
+        Ok(out)
     }
 
     fn timeout_signal(timeout: std::time::Duration) -> web_sys::AbortSignal {
@@ -310,9 +349,20 @@ pub mod worker {
         }
     }
 
+    #[wasm_bindgen]
+    extern "C" {
+        /// A service binding (Workers Static Assets' `ASSETS`): `fetch(request)`.
+        pub type Fetcher;
+        #[wasm_bindgen(method, catch, js_name = fetch)]
+        fn fetch_request(
+            this: &Fetcher,
+            request: &web_sys::Request,
+        ) -> Result<js_sys::Promise, JsValue>;
+    }
+
     /// The Worker's static assets (`[assets] binding = "ASSETS"` in wrangler.toml): the binding
     /// answers from the path of the URL; no subrequest is counted.
-    pub struct AssetsUpstream(pub worker::Fetcher);
+    pub struct AssetsUpstream(pub Fetcher);
 
     #[async_trait(?Send)]
     impl super::Upstream for AssetsUpstream {
@@ -320,22 +370,19 @@ pub mod worker {
             &self,
             request: http::Request<Bytes>,
         ) -> Result<http::Response<Bytes>, String> {
-            use http_body_util::BodyExt;
             let (url, init) = init(request, None)?;
             let request = web_sys::Request::new_with_str_and_init(&url, &init)
                 .map_err(|_| format!("ASSETS: invalid request for {url}"))?;
-            let response = self
+            let promise = self
                 .0
-                .fetch_request(worker::Request::from(request))
+                .fetch_request(&request)
+                .map_err(|e| format!("ASSETS: {}", js_text(&e)))?;
+            let response: web_sys::Response = JsFuture::from(promise)
                 .await
-                .map_err(|e| js_error("ASSETS", e))?;
-            let (parts, body) = response.into_parts();
-            let body = http_body_util::Limited::new(body, super::MAX_UPSTREAM_BYTES)
-                .collect()
-                .await
-                .map_err(|e| format!("reading the asset: {e}"))?
-                .to_bytes();
-            Ok(http::Response::from_parts(parts, body))
+                .map_err(|e| format!("ASSETS: {}", js_text(&e)))?
+                .dyn_into()
+                .map_err(|_| "ASSETS: not a Response".to_owned())?;
+            read(response, super::MAX_UPSTREAM_BYTES).await
         }
     }
 }
