@@ -15,13 +15,13 @@
 #   PORTCULLIS_WORKER_FEATURES=same-as-better-auth   the six plugins without the gate: the set
 #                                      BENCHMARKS.md compares with Better Auth's Worker
 #   PORTCULLIS_WORKER_TOOLCHAIN=stable build with the default (stable) toolchain and its prebuilt
-#                                      std instead of the pinned nightly below (about 40 KB gzip
+#                                      std instead of the pinned nightly below (about 34 KB gzip
 #                                      larger); any other value names the nightly to use instead
 #
 # By default the Worker is built with a pinned nightly (NIGHTLY below) that rebuilds std for the
 # Worker (-Zbuild-std) at the release profile's opt-level "z", with std's optimize_for_size
 # algorithms, the immediate-abort panic strategy and no panic locations. Six-plugin Worker:
-# 358,287 bytes gzip with stable, 320,154 with this (-38,133, -10.6%); CPU per request in workerd
+# 336,282 bytes gzip with stable, 301,875 with this (-34,407, -10.2%); CPU per request in workerd
 # unchanged within noise. The cost: a panic (which is a bug: the handler never panics on input)
 # is logged only as "Critical RuntimeError: unreachable" and a wasm stack, without the panic
 # message and source location that the stable build logs; worker-build's panic recovery still
@@ -111,7 +111,7 @@ if [[ "$TOOLCHAIN" != stable ]]; then
     else
       echo "build-worker: $TOOLCHAIN with rust-src and the wasm32-unknown-unknown target is missing; install it with: ${install[*]}" >&2
       echo "build-worker: (or rerun with PORTCULLIS_INSTALL_TOOLS=1 to install it here, or build with the" >&2
-      echo "build-worker: default stable toolchain, about 40 KB gzip larger: PORTCULLIS_WORKER_TOOLCHAIN=stable)" >&2
+      echo "build-worker: default stable toolchain, about 34 KB gzip larger: PORTCULLIS_WORKER_TOOLCHAIN=stable)" >&2
       exit 1
     fi
   fi

@@ -768,8 +768,8 @@ impl Config {
 
     /// Parses JSON options; unknown option names are an error, so typos do not pass silently.
     pub fn from_json(text: &str) -> Result<Config, String> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| format!("invalid configuration: {e}"))?;
+        let value: Value = serde_json::from_slice(text.as_bytes())
+            .map_err(|e| format!("invalid configuration: {e}"))?;
         if !value.is_object() {
             return Err("invalid configuration: expected an object".to_owned());
         }

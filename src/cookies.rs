@@ -176,28 +176,11 @@ pub struct CookieCache {
 /// verify here and the reverse. `P` is only checked to be the text between the outer object's
 /// braces that the HMAC covers: the caller parses it.
 pub fn decode_cookie_cache(value: &str, secret: &str) -> Option<CookieCache> {
-    #[derive(serde::Deserialize)]
-    struct Outer<'a> {
-        #[serde(borrow)]
-        session: &'a serde_json::value::RawValue,
-        #[serde(rename = "expiresAt")]
-        expires_at: f64,
-        signature: &'a str,
-    }
     let json = URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')).ok()?;
     let json = std::str::from_utf8(&json).ok()?;
     let (payload_json, expires_at_ms, signature) = match split_cookie_cache(json) {
         Some(parts) => parts,
-        None => {
-            // `from_slice`, like every other parse in the crate: `from_str` would compile a
-            // second copy of the deserialisers into the Worker (~5 KB gzip).
-            let outer: Outer = serde_json::from_slice(json.as_bytes()).ok()?;
-            let payload_json = outer.session.get();
-            if !payload_json.starts_with('{') || outer.expires_at.fract() != 0.0 {
-                return None;
-            }
-            (payload_json, outer.expires_at as i64, outer.signature)
-        }
+        None => parse_cookie_cache(json)?,
     };
     let given = URL_SAFE_NO_PAD.decode(signature).ok()?;
     let expected = cache_signature(payload_json, expires_at_ms, secret);
@@ -234,6 +217,99 @@ fn split_cookie_cache(json: &str) -> Option<(&str, i64, &str)> {
         return None;
     }
     Some((payload_json, expires_at.parse().ok()?, signature))
+}
+
+/// The outer object in any other shape (key order, whitespace, escapes), read as JSON: `P`'s text
+/// exactly as it stands in the object, `E` (a whole number) and the signature (a string without
+/// escapes). `None` for invalid JSON, a missing or repeated field, or a `P` that is not an object.
+///
+/// serde_json's `RawValue` would give `P`'s text directly, but its feature puts a second copy of
+/// the JSON reader into the Worker (~6 KB gzip): the text is parsed once as a `Value` (which also
+/// proves it is JSON), and `P`'s span is then found by a walk that only has to handle valid JSON.
+fn parse_cookie_cache(json: &str) -> Option<(&str, i64, &str)> {
+    use serde_json::Value;
+    let Value::Object(outer) = serde_json::from_slice(json.as_bytes()).ok()? else {
+        return None;
+    };
+    let expires_at = outer.get("expiresAt")?.as_f64()?;
+    outer.get("signature")?.as_str()?;
+    let bytes = json.as_bytes();
+    let skip_space = |at: &mut usize| {
+        while matches!(bytes.get(*at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            *at += 1;
+        }
+    };
+    let (mut session, mut signature, mut expires_seen) = (None, None, false);
+    let mut at = 0;
+    skip_space(&mut at);
+    at += 1; // `{`
+    loop {
+        skip_space(&mut at);
+        if bytes.get(at) != Some(&b'"') {
+            break; // `}`: the object ends
+        }
+        let key_end = json_value_end(bytes, at)?;
+        let key = &json[at..key_end];
+        at = key_end;
+        skip_space(&mut at);
+        at += 1; // `:`
+        skip_space(&mut at);
+        let value_end = json_value_end(bytes, at)?;
+        let value = &json[at..value_end];
+        at = value_end;
+        skip_space(&mut at);
+        at += 1; // `,` or `}`
+        let key = if key.contains('\\') {
+            match serde_json::from_slice(key.as_bytes()).ok()? {
+                Value::String(key) => Cow::Owned(key),
+                _ => return None,
+            }
+        } else {
+            Cow::Borrowed(&key[1..key.len() - 1])
+        };
+        let repeated = match &*key {
+            "session" => session.replace(value).is_some(),
+            "signature" => signature.replace(value).is_some(),
+            "expiresAt" => std::mem::replace(&mut expires_seen, true),
+            _ => false,
+        };
+        if repeated {
+            return None;
+        }
+    }
+    let (session, signature) = (session?, signature?);
+    if !session.starts_with('{') || signature.contains('\\') || expires_at.fract() != 0.0 {
+        return None;
+    }
+    Some((
+        session,
+        expires_at as i64,
+        &signature[1..signature.len() - 1],
+    ))
+}
+
+/// Where the JSON value starting at `start` ends, in text already known to be valid JSON.
+fn json_value_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = start;
+    loop {
+        match *bytes.get(at)? {
+            b'"' => {
+                at += 1;
+                while *bytes.get(at)? != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth > 0 => depth -= 1,
+            b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return Some(at),
+            _ => {}
+        }
+        at += 1;
+        if depth == 0 && matches!(bytes[start], b'"' | b'{' | b'[') {
+            return Some(at);
+        }
+    }
 }
 
 /// `SameSite` values.
@@ -445,6 +521,37 @@ mod tests {
             decode_cookie_cache(&URL_SAFE_NO_PAD.encode(reordered), SECRET),
             Some(cache)
         );
+    }
+
+    #[test]
+    fn cookie_cache_in_another_shape_is_read_as_json() {
+        assert_eq!(
+            parse_cookie_cache(
+                r#" { "session" : {"a": 1} , "expiresAt" : 7 , "signature" : "abc" } "#
+            ),
+            Some((r#"{"a": 1}"#, 7, "abc"))
+        );
+        assert_eq!(
+            parse_cookie_cache(
+                r#"{"x":[{"y":"\"}"}],"sess\u0069on":{"a":[1,"}]"]},"expiresAt":7e0,"signature":"abc","z":-1.5}"#
+            ),
+            Some((r#"{"a":[1,"}]"]}"#, 7, "abc"))
+        );
+        for bad in [
+            r#"{"session":{"a":1},"session":{"a":1},"expiresAt":7,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":7,"expiresAt":7,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":7,"signature":"abc","signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":7,"signature":"a\u0062c"}"#,
+            r#"{"session":[1],"expiresAt":7,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":7.5,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":"7","signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":7}"#,
+            r#"{"expiresAt":7,"signature":"abc"}"#,
+            r#"{"session":{"a":1},"expiresAt":7,"signature":"abc",}"#,
+            r#"[{"a":1},7,"abc"]"#,
+        ] {
+            assert_eq!(parse_cookie_cache(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -360,13 +360,15 @@ impl ResendMailer {
     }
 }
 
-/// Resend's error body: `{"statusCode":422,"name":"validation_error","message":"…"}`.
-#[derive(serde::Deserialize)]
-struct ResendError {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
+/// Resend's error body, `{"statusCode":422,"name":"validation_error","message":"…"}`: its
+/// `name` and `message` when each is text, `null` or absent (read by hand, crate::store::json).
+fn resend_error(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
+    use crate::store::json;
+    let mut o = json::object(body)?;
+    Some((
+        json::opt_string(&mut o, "name")?,
+        json::opt_string(&mut o, "message")?,
+    ))
 }
 
 #[async_trait(?Send)]
@@ -380,9 +382,8 @@ impl Mailer for ResendMailer {
         if status.is_success() {
             return Ok(());
         }
-        let detail = serde_json::from_slice::<ResendError>(response.body())
-            .ok()
-            .and_then(|e| match (e.name, e.message) {
+        let detail = resend_error(response.body())
+            .and_then(|e| match e {
                 (Some(name), Some(message)) => Some(format!("{name}: {message}")),
                 (None, Some(message)) | (Some(message), None) => Some(message),
                 (None, None) => None,

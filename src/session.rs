@@ -6,14 +6,14 @@
 use std::borrow::Cow;
 
 use serde::ser::SerializeStruct;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 use crate::context::Ctx;
 use crate::cookies;
 use crate::crypto::generate_id;
 use crate::error::ApiError;
 use crate::store::secondary::Op;
-use crate::store::sessions::{self, Session};
+use crate::store::sessions::{self, Session, SessionAndUser};
 use crate::store::users::User;
 use crate::store::Row;
 use crate::time::{Iso, Millis};
@@ -229,22 +229,18 @@ fn session_data_cookie<'c>(ctx: &'c Ctx) -> Option<Cow<'c, str>> {
         return Some(Cow::Borrowed(value));
     }
     let prefix = format!("{name}.");
-    let mut chunks: Vec<(u32, &str)> = ctx
+    let chunks: Vec<(i64, &str)> = ctx
         .request_cookies
         .iter()
-        .filter_map(|(n, v)| Some((n.strip_prefix(&prefix)?.parse().ok()?, v.as_ref())))
+        .filter_map(|(n, v)| {
+            Some((
+                n.strip_prefix(&prefix)?.parse::<u32>().ok()?.into(),
+                v.as_ref(),
+            ))
+        })
         .collect();
-    chunks.sort_by_key(|(i, _)| *i);
-    (!chunks.is_empty()).then(|| Cow::Owned(chunks.into_iter().map(|(_, v)| v).collect()))
-}
-
-/// The cookie cache payload (`P`).
-#[derive(Deserialize)]
-struct CachePayload<'a> {
-    session: Session,
-    user: User,
-    #[serde(default, borrow)]
-    version: Option<Cow<'a, str>>,
+    let order = crate::store::stable_order(chunks.iter().map(|&(i, _)| i).collect());
+    (!chunks.is_empty()).then(|| Cow::Owned(order.into_iter().map(|at| chunks[at].1).collect()))
 }
 
 /// Options of a session read.
@@ -391,7 +387,7 @@ pub async fn current(ctx: &mut Ctx<'_>, read: Read) -> Result<Option<Current>, A
 fn fresh_cookie_cache(ctx: &Ctx, token: &str, data: &str) -> Option<(Session, User)> {
     let cache = cookies::decode_cookie_cache(data, ctx.secret)?;
     // `from_slice`, not `from_str`: one copy of the deserialisers in the Worker.
-    let payload: CachePayload = serde_json::from_slice(cache.payload_json.as_bytes()).ok()?;
+    let payload: SessionAndUser = serde_json::from_slice(cache.payload_json.as_bytes()).ok()?;
     let fresh = payload.session.token == token
         && payload.version.as_deref().unwrap_or("1") == ctx.config.session.cookie_cache.version
         && cache.expires_at_ms >= ctx.now

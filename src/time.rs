@@ -51,38 +51,59 @@ pub fn to_iso(ms: Millis) -> String {
 
 /// Calls `f` with [`to_iso`]'s text, written on the stack: serialising a date allocates nothing.
 pub fn with_iso<R>(ms: Millis, f: impl FnOnce(&str) -> R) -> R {
-    let days = ms.div_euclid(86_400_000);
-    let rest = ms.rem_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss, mmm) = (
-        rest / 3_600_000,
-        rest / 60_000 % 60,
-        rest / 1000 % 60,
-        rest % 1000,
-    );
-    if !(0..=9999).contains(&y) {
-        return f(&format!(
-            "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{mmm:03}Z"
-        ));
-    }
-    // Written digit by digit: this runs six times per get-session, and `format!` was a visible
-    // share of a cached one's CPU.
-    let mut out = *b"0000-00-00T00:00:00.000Z";
-    let mut put = |at: usize, width: usize, mut value: i64| {
-        for i in (at..at + width).rev() {
-            out[i] = b'0' + (value % 10) as u8;
-            value /= 10;
+    f(IsoText::new(ms).as_str())
+}
+
+/// [`to_iso`]'s text, on the stack for four-digit years. Not generic: [`with_iso`] is a small
+/// shim per caller around this one function (the Worker had a copy of the calendar code per
+/// caller).
+enum IsoText {
+    Short([u8; 24]),
+    Long(String),
+}
+
+impl IsoText {
+    fn new(ms: Millis) -> IsoText {
+        let days = ms.div_euclid(86_400_000);
+        let rest = ms.rem_euclid(86_400_000);
+        let (y, m, d) = civil_from_days(days);
+        let (hh, mm, ss, mmm) = (
+            rest / 3_600_000,
+            rest / 60_000 % 60,
+            rest / 1000 % 60,
+            rest % 1000,
+        );
+        if !(0..=9999).contains(&y) {
+            return IsoText::Long(format!(
+                "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{mmm:03}Z"
+            ));
         }
-    };
-    put(0, 4, y);
-    put(5, 2, m);
-    put(8, 2, d);
-    put(11, 2, hh);
-    put(14, 2, mm);
-    put(17, 2, ss);
-    put(20, 3, mmm);
-    // Digits and punctuation only: always UTF-8.
-    f(std::str::from_utf8(&out).unwrap_or_default())
+        // Written digit by digit: this runs six times per get-session, and `format!` was a
+        // visible share of a cached one's CPU.
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut value: i64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(5, 2, m);
+        put(8, 2, d);
+        put(11, 2, hh);
+        put(14, 2, mm);
+        put(17, 2, ss);
+        put(20, 3, mmm);
+        IsoText::Short(out)
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Digits and punctuation only: always UTF-8.
+            IsoText::Short(bytes) => std::str::from_utf8(bytes).unwrap_or_default(),
+            IsoText::Long(text) => text,
+        }
+    }
 }
 
 /// An instant that serialises as its ISO-8601 text ([`to_iso`]), without allocating.
@@ -93,6 +114,15 @@ impl serde::Serialize for Iso {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         with_iso(self.0, |text| s.serialize_str(text))
     }
+}
+
+/// The number `bytes` spells: one to four ASCII digits, nothing else (no sign, unlike
+/// `str::parse`; and no `String` built for the fraction, as before).
+fn digits(bytes: &[u8]) -> Option<i64> {
+    if bytes.is_empty() || bytes.len() > 4 || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(bytes.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
 }
 
 /// Parses what Better Auth and its adapters store: `YYYY-MM-DDTHH:MM:SS[.fff]Z`, a space instead of
@@ -108,12 +138,7 @@ pub fn parse_iso(text: &str) -> Option<Millis> {
     {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = text.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
+    let num = |r: std::ops::Range<usize>| digits(&b[r]);
     let (y, mo, d, h, mi, s) = (
         num(0..4)?,
         num(5..7)?,
@@ -133,19 +158,18 @@ pub fn parse_iso(text: &str) -> Option<Millis> {
         while i < b.len() && b[i].is_ascii_digit() {
             i += 1;
         }
-        let frac = &text[start..i];
-        if frac.is_empty() {
-            return None;
+        // The first three digits, as milliseconds (`.5` is 500).
+        let frac = &b[start..i];
+        ms = digits(&frac[..frac.len().min(3)])?;
+        for _ in frac.len()..3 {
+            ms *= 10;
         }
-        let digits: String = frac.chars().chain("000".chars()).take(3).collect();
-        ms = digits.parse::<i64>().ok()?;
     }
-    let offset_min = match &text[i..] {
-        "Z" | "z" | "" => 0,
-        tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) && &tz[3..4] == ":" => {
-            let hh: i64 = tz[1..3].parse().ok()?;
-            let mm: i64 = tz[4..6].parse().ok()?;
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
+    let offset_min = match &b[i..] {
+        b"Z" | b"z" | b"" => 0,
+        [sign @ (b'+' | b'-'), hh @ .., b':', _, _] if hh.len() == 2 => {
+            let (hh, mm) = (digits(hh)?, digits(&b[b.len() - 2..])?);
+            let sign = if *sign == b'-' { -1 } else { 1 };
             sign * (hh * 60 + mm)
         }
         _ => return None,
@@ -207,6 +231,14 @@ mod tests {
             Some(1_795_771_430_500)
         );
         assert_eq!(parse_iso("yesterday"), None);
+        assert_eq!(
+            parse_iso("2026-11-27T09:23:50.1239Z"),
+            Some(1_795_771_430_123)
+        );
+        assert_eq!(parse_iso("2026-11-27T09:23:50.Z"), None);
+        assert_eq!(parse_iso("2026-11-27T09:23:50+-1:00"), None);
+        assert_eq!(parse_iso("2026-11-27T09:23:50+0\u{e9}00"), None);
+        assert_eq!(parse_iso("+026-11-27T09:23:50Z"), None);
         assert_eq!(parse_iso("2026-13-27T09:23:50Z"), None);
     }
 }

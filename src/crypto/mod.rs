@@ -73,16 +73,59 @@ pub fn generate_id() -> String {
     random_string(32, ALPHANUMERIC)
 }
 
+/// Lower-case hex of `bytes`. By hand: `format!("{b:02x}")` per byte pulls in the integer
+/// formatting machinery and is slower.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0x0f) as usize] as char);
+    }
+    out
+}
+
+/// The bytes `text` spells in hex (either case, even length); `None` for anything else.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() / 2);
+    for pair in text.as_bytes().chunks_exact(2) {
+        out.push(hex_byte(pair)?);
+    }
+    Some(out)
+}
+
+/// The byte two hex digits spell.
+fn hex_byte(pair: &[u8]) -> Option<u8> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    Some((digit(pair[0])? << 4) | digit(pair[1])?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn hex_round_trips_and_rejects_anything_but_digit_pairs() {
+        assert_eq!(hex(&[0x0a, 0xff, 0x00]), "0aff00");
+        assert_eq!(hex_decode("0aFf00"), Some(vec![0x0a, 0xff, 0x00]));
+        for bad in ["0", "+f", "zz", "0a f", "é0"] {
+            assert_eq!(hex_decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn hmac_sha256_matches_rfc_4231_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
-            hex,
+            hex(&mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }

@@ -39,7 +39,7 @@
 
 use std::borrow::Cow;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
+use super::hex;
 use base64::engine::general_purpose::STANDARD_NO_PAD as PHC_B64;
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
@@ -295,27 +295,52 @@ fn parse(stored: &str) -> Option<Parsed<'_>> {
     }
 }
 
+/// A PHC string, `$<id>[$v=<version>][$<name>=<value>,…]$<salt>$<hash>`, read by hand under
+/// the `password-hash` crate's rules (its parser and base64 were about 9 KB of the Worker):
+/// decimals without sign or leading zero that fit in `u32`, a salt of 4 to 64 base64
+/// characters, a hash of 10 to 64 bytes, base64 unpadded with the standard alphabet.
 fn parse_phc(stored: &str) -> Option<Parsed<'_>> {
-    let phc = PasswordHash::new(stored).ok()?;
-    let mut salt_buf = [0u8; 64];
-    let salt = phc.salt?.decode_b64(&mut salt_buf).ok()?.to_vec();
-    let hash = phc.hash?.as_bytes().to_vec();
-    match phc.algorithm.as_str() {
+    let mut fields = stored.strip_prefix('$')?.split('$');
+    let algorithm = fields.next()?;
+    let mut field = fields.next()?;
+    let mut version = None;
+    if let Some(v) = field.strip_prefix("v=") {
+        version = Some(phc_decimal(v)?);
+        field = fields.next()?;
+    }
+    let mut params: Vec<(&str, u32)> = Vec::new();
+    if field.contains('=') {
+        for pair in field.split(',') {
+            let (name, value) = pair.split_once('=')?;
+            if params.iter().any(|(seen, _)| *seen == name) {
+                return None;
+            }
+            params.push((name, phc_decimal(value)?));
+        }
+        field = fields.next()?;
+    }
+    if !(4..=64).contains(&field.len()) {
+        return None;
+    }
+    let salt = PHC_B64.decode(field).ok()?;
+    let hash = PHC_B64.decode(fields.next()?).ok()?;
+    if !(10..=64).contains(&hash.len()) || fields.next().is_some() {
+        return None;
+    }
+    match algorithm {
         ARGON2ID_IDENT => {
-            if phc.version != Some(ARGON2_VERSION) {
+            if version != Some(ARGON2_VERSION) {
                 return None;
             }
             let (mut m, mut t, mut p) = (None, None, None);
-            for (name, value) in phc.params.iter() {
-                let slot = match name.as_str() {
+            for (name, value) in params {
+                let slot = match name {
                     "m" => &mut m,
                     "t" => &mut t,
                     "p" => &mut p,
                     _ => return None, // keyid / data: not ours
                 };
-                if slot.replace(value.decimal().ok()?).is_some() {
-                    return None;
-                }
+                *slot = Some(value);
             }
             let (m, t, p) = (m?, t?, p?);
             if m > MAX_ARGON2_M_KIB || t > MAX_ARGON2_T || p > MAX_ARGON2_P {
@@ -331,19 +356,17 @@ fn parse_phc(stored: &str) -> Option<Parsed<'_>> {
             })
         }
         PBKDF2_SHA256_IDENT => {
-            if phc.version.is_some() {
+            if version.is_some() {
                 return None;
             }
             let (mut rounds, mut len) = (None, None);
-            for (name, value) in phc.params.iter() {
-                let slot = match name.as_str() {
+            for (name, value) in params {
+                let slot = match name {
                     "i" => &mut rounds,
                     "l" => &mut len,
                     _ => return None,
                 };
-                if slot.replace(value.decimal().ok()?).is_some() {
-                    return None;
-                }
+                *slot = Some(value);
             }
             let rounds = rounds?;
             if rounds == 0 || rounds > MAX_PBKDF2_ROUNDS {
@@ -370,21 +393,37 @@ fn parse_better_auth_scrypt(stored: &str) -> Option<Parsed<'_>> {
     }
     let mut key = [0u8; SCRYPT_KEY_LEN];
     for (byte, pair) in key.iter_mut().zip(key_hex.as_bytes().chunks_exact(2)) {
-        *byte = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+        *byte = super::hex_byte(pair)?;
     }
     Some(Parsed::Scrypt { salt_hex, key })
 }
 
-/// The Argon2id PHC string of `password` under `salt` with the given costs.
+/// A PHC decimal: ASCII digits, no leading zero (but `0`), at most `u32::MAX`.
+fn phc_decimal(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if text.len() > 1 && text.starts_with('0') {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// The Argon2id PHC string of `password` under `salt` with the given costs, as the `argon2`
+/// crate writes it (`$argon2id$v=19$m=…,t=…,p=…$<salt>$<hash>`).
 fn argon2_phc(password: &[u8], salt: &[u8], m: u32, t: u32, p: u32) -> String {
     let params =
         argon2::Params::new(m, t, p, Some(ARGON2_OUT_LEN)).expect("valid Argon2 parameters");
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(salt).expect("salt length within PHC bounds");
+    let mut out = [0u8; ARGON2_OUT_LEN];
     argon
-        .hash_password(password, &salt)
-        .expect("Argon2 with valid parameters and salt")
-        .to_string()
+        .hash_password_into(password, salt, &mut out)
+        .expect("Argon2 with valid parameters and salt");
+    format!(
+        "${ARGON2ID_IDENT}$v={ARGON2_VERSION}$m={m},t={t},p={p}${}${}",
+        PHC_B64.encode(salt),
+        PHC_B64.encode(out)
+    )
 }
 
 /// The PBKDF2-HMAC-SHA256 PHC string of `password` under `salt`, as the `pbkdf2` crate writes it.
@@ -436,25 +475,6 @@ fn random_salt() -> [u8; SALT_LEN] {
 
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0x0f) as usize] as char);
-    }
-    out
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -610,6 +630,14 @@ mod tests {
             "$argon2id$v=19$m=4096,t=1,p=1,keyid=abcd$cG9ydGN1bGxpcy1zYWx0IQ$yVXl8uWa7Ln3ymR+o5TQOx1g8zAQQssyXh6YcOYsDu4",
             "$argon2id$v=19$m=4096,t=1,p=1$c2FsdA$yVXl8uWa7Ln3ymR+o5TQOx1g8zAQQssyXh6YcOYsDu4", // 4-byte salt
             "$argon2id$v=19$m=4096,t=1,p=1$!!!!!!!!$yVXl8uWa7Ln3ymR+o5TQOx1g8zAQQssyXh6YcOYsDu4",
+            // The PHC rules the hand parser keeps (those of the `password-hash` crate).
+            "$argon2id$v=19$m=04096,t=1,p=1$cG9ydGN1bGxpcy1zYWx0IQ$yVXl8uWa7Ln3ymR+o5TQOx1g8zAQQssyXh6YcOYsDu4",
+            "$argon2id$v=19$m=+4096,t=1,p=1$cG9ydGN1bGxpcy1zYWx0IQ$yVXl8uWa7Ln3ymR+o5TQOx1g8zAQQssyXh6YcOYsDu4",
+            "$argon2id$v=19$m=4096,,t=1,p=1$cG9ydGN1bGxpcy1zYWx0IQ$yVXl8uWa7Ln3ymR+o5TQOx1g8zAQQssyXh6YcOYsDu4",
+            "$argon2id$v=19$m=4096,t=1,p=1$cG9ydGN1bGxpcy1zYWx0IQ==$yVXl8uWa7Ln3ymR+o5TQOx1g8zAQQssyXh6YcOYsDu4",
+            "$argon2id$v=19$m=4096,t=1,p=1$cG9ydGN1bGxpcy1zYWx0IQ$yVXl8uWa7Ln3ymR+o5TQOx1g8zAQQssyXh6YcOYsDu4$x",
+            "$argon2id$v=19$m=4096,t=1,p=1$cG9ydGN1bGxpcy1zYWx0IQ$yVXl8uWa7Ln3",
+            "$pbkdf2-sha256$v=19$i=1,l=64$c2FsdA$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLxJypzM8Xm2RZkWZLOdd+8xfHG4RbHjC9UJESBB06GXgw",
             "$pbkdf2-sha256$i=0,l=64$c2FsdA$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLxJypzM8Xm2RZkWZLOdd+8xfHG4RbHjC9UJESBB06GXgw",
             "$pbkdf2-sha256$i=1,l=32$c2FsdA$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLxJypzM8Xm2RZkWZLOdd+8xfHG4RbHjC9UJESBB06GXgw",
             "$pbkdf2-sha256$i=99999999999$c2FsdA$VawEblbjCJ/sFpHCJUS2BflBhSFt3gRl5oudV8INrLxJypzM8Xm2RZkWZLOdd+8xfHG4RbHjC9UJESBB06GXgw",

@@ -25,10 +25,7 @@ pub fn purpose_key(secret: &str, purpose: &str) -> String {
     use super::hmac_sha256;
     let prk = hmac_sha256(b"better-auth:oauth-encryption:v1", secret.as_bytes());
     let info = format!("better-auth:{purpose}:v1\x01");
-    hmac_sha256(&prk, info.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::hex(&hmac_sha256(&prk, info.as_bytes()))
 }
 
 /// Encrypts `plaintext` (UTF-8) as Better Auth does: hex(nonce ‖ ciphertext ‖ tag).
@@ -38,22 +35,17 @@ pub fn encrypt(secret: &str, plaintext: &str) -> String {
     let sealed = cipher(secret)
         .encrypt(XNonce::from_slice(&nonce), plaintext.as_bytes())
         .expect("XChaCha20-Poly1305 encrypts any length a request can carry");
-    let mut out = String::with_capacity((NONCE + sealed.len()) * 2);
-    for byte in nonce.iter().chain(&sealed) {
-        out.push_str(&format!("{byte:02x}"));
-    }
+    let mut out = super::hex(&nonce);
+    out.push_str(&super::hex(&sealed));
     out
 }
 
 /// Decrypts a value [`encrypt`] (or Better Auth) made; `None` for anything else.
 pub fn decrypt(secret: &str, hex: &str) -> Option<String> {
-    if !hex.len().is_multiple_of(2) || hex.len() < NONCE * 2 {
+    if hex.len() < NONCE * 2 {
         return None;
     }
-    let bytes: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect::<Option<_>>()?;
+    let bytes = super::hex_decode(hex)?;
     let (nonce, sealed) = bytes.split_at(NONCE);
     let plain = cipher(secret)
         .decrypt(XNonce::from_slice(nonce), sealed)

@@ -468,10 +468,12 @@ impl Memory {
         self.buckets.retain(|_, b| now < b.expires_at);
         if self.buckets.len() >= MEMORY_MAX_ENTRIES {
             let keep = MEMORY_MAX_ENTRIES * 9 / 10;
-            let mut expiries: Vec<Millis> = self.buckets.values().map(|b| b.expires_at).collect();
+            let expiries: Vec<Millis> = self.buckets.values().map(|b| b.expires_at).collect();
             let cut = expiries.len() - keep;
-            let (_, threshold, _) = expiries.select_nth_unstable(cut);
-            let threshold = *threshold;
+            // The cut-th soonest expiry, through the crate's one sort (`select_nth_unstable`
+            // would be a second sort in the Worker; this runs only when memory is full).
+            let order = crate::store::stable_order(expiries.clone());
+            let threshold = expiries[order[cut]];
             self.buckets.retain(|_, b| b.expires_at >= threshold);
         }
     }
@@ -549,7 +551,7 @@ async fn database_consume(
     Ok(Ok(()))
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct KvEntry {
     key: String,
@@ -566,9 +568,15 @@ async fn kv_consume(
     now: Millis,
 ) -> Result<Result<(), i64>, String> {
     let stored = kv.get(key).await.map_err(|e| e.to_string())?;
-    let previous = stored
-        .and_then(|bytes| serde_json::from_slice::<KvEntry>(&bytes).ok())
-        .map(|entry| (entry.count, entry.last_request));
+    let previous = stored.and_then(|bytes| {
+        // `{"key", "count", "lastRequest"}`, read by hand (crate::store::json).
+        let mut entry = crate::store::json::object(&bytes)?;
+        crate::store::json::string(&mut entry, "key")?;
+        Some((
+            entry.get("count")?.as_u64()?,
+            entry.get("lastRequest")?.as_i64()?,
+        ))
+    });
     let count = match decide(previous, window, max, now) {
         Ok(count) => count,
         Err(retry_after) => return Ok(Err(retry_after)),

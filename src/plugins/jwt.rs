@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::{Endpoint, Migration, Plugin};
@@ -28,9 +28,9 @@ use crate::crypto::{generate_id, symmetric};
 use crate::error::ApiError;
 use crate::routes::{json, Reply};
 use crate::session::{self, Read};
-use crate::store::sessions::Session;
+use crate::store::sessions::SessionAndUser;
 use crate::store::users::User;
-use crate::store::{Cols, Sql, SqlError, Statement};
+use crate::store::{Sql, SqlError, Statement};
 use crate::time::{to_iso, Millis};
 
 /// How long a signing key read from the database is used without reading it again.
@@ -55,20 +55,17 @@ async fn all_keys(sql: &dyn Sql) -> Result<Vec<KeyRow>, SqlError> {
             vec![],
         ))
         .await?;
-    rows.into_iter()
-        .map(|row| {
-            let mut cols = Cols::new(row);
-            Ok(KeyRow {
-                id: cols.text()?,
-                public_key: cols.text()?,
-                private_key: cols.text()?,
-                created_at: cols.millis()?,
-                expires_at: cols.value()?.as_millis(),
-                alg: cols.opt_text()?,
-                crv: cols.opt_text()?,
-            })
+    crate::store::read_rows(rows, |cols| {
+        Ok(KeyRow {
+            id: cols.text()?,
+            public_key: cols.text()?,
+            private_key: cols.text()?,
+            created_at: cols.millis()?,
+            expires_at: cols.value()?.as_millis(),
+            alg: cols.opt_text()?,
+            crv: cols.opt_text()?,
         })
-        .collect()
+    })
 }
 
 /// A JWK as jose's `exportJWK` writes one (its member order), public or with `d`.
@@ -94,7 +91,6 @@ fn jwk_json(pair: &KeyPair, private: bool) -> String {
 }
 
 /// A stored JWK, either kind.
-#[derive(Deserialize)]
 struct Jwk {
     crv: String,
     d: Option<String>,
@@ -103,6 +99,19 @@ struct Jwk {
 }
 
 impl Jwk {
+    /// Reads a stored JWK: `crv` and `x`, `d` and `y` when present (read by hand,
+    /// crate::store::json).
+    fn parse(json: &[u8]) -> Option<Jwk> {
+        use crate::store::json;
+        let mut o = json::object(json)?;
+        Some(Jwk {
+            crv: json::string(&mut o, "crv")?,
+            d: json::opt_string(&mut o, "d")?,
+            x: json::string(&mut o, "x")?,
+            y: json::opt_string(&mut o, "y")?,
+        })
+    }
+
     fn pair(self) -> Option<KeyPair> {
         let alg = match self.crv.as_str() {
             "Ed25519" => Alg::EdDSA,
@@ -245,12 +254,14 @@ impl Jwt {
         let private = if self.options.jwks.disable_private_key_encryption {
             Some(key.private_key.clone())
         } else {
-            serde_json::from_slice::<String>(key.private_key.as_bytes())
-                .ok()
-                .and_then(|sealed| symmetric::decrypt(ctx.secret, &sealed))
+            // A JSON string (read as a `Value`: the one JSON reader in the Worker).
+            match serde_json::from_slice(key.private_key.as_bytes()) {
+                Ok(Value::String(sealed)) => symmetric::decrypt(ctx.secret, &sealed),
+                _ => None,
+            }
         };
         let pair = private
-            .and_then(|p| serde_json::from_slice::<Jwk>(p.as_bytes()).ok())
+            .and_then(|p| Jwk::parse(p.as_bytes()))
             .and_then(Jwk::pair)
             .ok_or_else(|| {
                 ApiError::Internal(
@@ -318,7 +329,7 @@ impl Jwt {
             .into_iter()
             .filter(|k| k.expires_at.is_none_or(|at| at + grace > ctx.now))
             .filter_map(|k| {
-                let public: Jwk = serde_json::from_slice(k.public_key.as_bytes()).ok()?;
+                let public = Jwk::parse(k.public_key.as_bytes())?;
                 let alg = k.alg.unwrap_or_else(|| self.alg().name().into());
                 let pair = KeyPair {
                     alg: Alg::from_name(&alg)?,
@@ -491,14 +502,8 @@ impl Plugin for Jwt {
         if path != "/get-session" || self.options.disable_setting_jwt_header {
             return outcome;
         }
-        #[derive(Deserialize)]
-        struct Answer {
-            #[allow(dead_code)]
-            session: Session,
-            user: User,
-        }
         let user = match &outcome {
-            Ok(Reply::Json(body)) => serde_json::from_slice::<Answer>(body.as_bytes())
+            Ok(Reply::Json(body)) => serde_json::from_slice::<SessionAndUser>(body.as_bytes())
                 .ok()
                 .map(|a| a.user),
             _ => None,

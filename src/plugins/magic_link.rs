@@ -9,7 +9,7 @@
 //! offered. Mail goes out through `email` as kind `magic-link`.
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::{sign_in_proven_email, Endpoint, Plugin, ProvenSignIn};
@@ -26,14 +26,29 @@ use crate::store::verifications;
 const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// The verification value, as Better Auth writes and reads it (`strict`: no other keys).
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct Record {
     #[serde(rename = "type")]
     kind: String,
     email: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
+}
+
+impl Record {
+    /// Reads a stored value: `type` and `email`, `name` absent or `null` or text, nothing else.
+    fn parse(json: &[u8]) -> Option<Record> {
+        use crate::store::json;
+        let mut o = json::object(json)?;
+        if !json::only(&o, &["type", "email", "name"]) {
+            return None;
+        }
+        Some(Record {
+            kind: json::string(&mut o, "type")?,
+            email: json::string(&mut o, "email")?,
+            name: json::opt_string(&mut o, "name")?,
+        })
+    }
 }
 
 /// The magic-link plugin.
@@ -119,7 +134,7 @@ impl MagicLink {
             verifications::consume_by_identifier(ctx.sql, &format!("magic-link:{token}")).await?;
         let record = consumed
             .filter(|v| v.expires_at > ctx.now)
-            .and_then(|v| serde_json::from_slice::<Record>(v.value.as_bytes()).ok())
+            .and_then(|v| Record::parse(v.value.as_bytes()))
             .filter(|r| r.kind == "magic-link" && is_email(&r.email));
         let Some(record) = record else {
             return fail(ctx, "INVALID_TOKEN");

@@ -658,8 +658,8 @@ impl TwoFactor {
         let code = code.unwrap_or_default();
         let (verifier, row, attempts) = self.start(ctx, BACKUP_CODES_NOT_ENABLED).await?;
         let sign_in = attempts.is_some();
-        let codes: Option<Vec<String>> = symmetric::decrypt(ctx.secret, &row.backup_codes)
-            .and_then(|json| serde_json::from_slice(json.as_bytes()).ok());
+        let codes = symmetric::decrypt(ctx.secret, &row.backup_codes)
+            .and_then(|json| crate::store::json::string_list(json.as_bytes()));
         let matched = codes.as_ref().is_some_and(|codes| {
             codes.iter().fold(false, |found, c| {
                 found | crate::crypto::constant_time_eq(c.as_bytes(), code.as_bytes())

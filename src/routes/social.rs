@@ -315,7 +315,7 @@ pub async fn callback(ctx: &mut Ctx<'_>, provider_id: &str) -> Result<Reply, Api
             return fail("invalid_code");
         }
     };
-    let apple_user = user.and_then(|u| serde_json::from_str::<Value>(&u).ok());
+    let apple_user = user.and_then(|u| serde_json::from_slice::<Value>(u.as_bytes()).ok());
     let info = match oauth2::user_info(ctx.http, provider, &endpoints, &tokens, apple_user.as_ref())
         .await
     {

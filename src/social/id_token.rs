@@ -159,7 +159,7 @@ pub fn check_claims(
     if let Some(nonce) = nonce {
         let claim = claims.get("nonce").and_then(Value::as_str);
         let hashed = provider.spec.id == "apple"
-            && claim == Some(hex(&Sha256::digest(nonce.as_bytes())).as_str());
+            && claim == Some(crate::crypto::hex(&Sha256::digest(nonce.as_bytes())).as_str());
         if claim != Some(nonce) && !hashed {
             return Err("nonce mismatch".to_owned());
         }
@@ -171,10 +171,6 @@ pub fn check_claims(
         }
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

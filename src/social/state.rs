@@ -130,7 +130,7 @@ impl StateData {
 
     /// Reads a row's JSON; `None` when it is not state.
     pub fn from_json(text: &str) -> Option<StateData> {
-        let Value::Object(mut map) = serde_json::from_str(text).ok()? else {
+        let Value::Object(mut map) = serde_json::from_slice(text.as_bytes()).ok()? else {
             return None;
         };
         let mut text = |key: &str| match map.remove(key) {

@@ -181,9 +181,7 @@ pub async fn list_for_user(
         r#" FROM "account" a WHERE a."userId" = ? ORDER BY a."createdAt""#
     );
     let rows = sql.query(Statement::new(SQL, vec![user_id.into()])).await?;
-    rows.into_iter()
-        .map(|row| Account::from_cols(&mut super::Cols::new(row)))
-        .collect()
+    super::read_rows(rows, Account::from_cols)
 }
 
 /// The account of a provider's user, with its owner if the owner still exists (plugin columns

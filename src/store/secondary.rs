@@ -46,7 +46,7 @@
 //! * A database read that finds a session writes its entry (read-through), so sessions made
 //!   before KV was turned on, or by another server, are cached too.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::sessions::Session;
 use super::users::User;
@@ -82,15 +82,7 @@ struct EntryOut<'a> {
     checked_at: Millis,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EntryIn {
-    session: Session,
-    user: User,
-    checked_at: Millis,
-}
-
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Reference {
     token: String,
@@ -122,12 +114,13 @@ pub async fn find(
             return None;
         }
     };
-    let entry: EntryIn = serde_json::from_slice(&raw).ok()?;
+    let entry: super::sessions::SessionAndUser = serde_json::from_slice(&raw).ok()?;
+    let checked_at = entry.checked_at?;
     let fresh = entry.session.token == token
         && entry.session.user_id == entry.user.id
         && entry.session.expires_at >= now
-        && entry.checked_at <= now
-        && now - entry.checked_at <= revalidate_after as i64 * 1000;
+        && checked_at <= now
+        && now - checked_at <= revalidate_after as i64 * 1000;
     fresh.then_some((entry.session, entry.user))
 }
 
@@ -203,17 +196,35 @@ async fn read_list(kv: &dyn Kv, key: &str) -> Result<Vec<Reference>, super::SqlE
     Ok(kv
         .get(key)
         .await?
-        .and_then(|raw| serde_json::from_slice(&raw).ok())
+        .and_then(|raw| parse_list(&raw))
         .unwrap_or_default())
+}
+
+/// `[{"token", "expiresAt"}, …]`, read by hand (super::json); `None` when any entry is not one.
+fn parse_list(raw: &[u8]) -> Option<Vec<Reference>> {
+    let serde_json::Value::Array(items) = serde_json::from_slice(raw).ok()? else {
+        return None;
+    };
+    let mut list = Vec::with_capacity(items.len());
+    for item in items {
+        let mut item = super::json::into_object(item)?;
+        list.push(Reference {
+            expires_at: item.get("expiresAt")?.as_i64()?,
+            token: super::json::string(&mut item, "token")?,
+        });
+    }
+    Some(list)
 }
 
 async fn write_list(
     kv: &dyn Kv,
     key: &str,
-    mut list: Vec<Reference>,
+    list: Vec<Reference>,
     now: Millis,
 ) -> Result<(), super::SqlError> {
-    list.sort_by_key(|r| r.expires_at);
+    // By expiry, equal expiries in list order (Better Auth's stable `sort`).
+    let order = super::stable_order(list.iter().map(|r| r.expires_at).collect());
+    let list: Vec<&Reference> = order.into_iter().map(|at| &list[at]).collect();
     match list.last().map(|r| ttl(r.expires_at, now)) {
         Some(ttl) if ttl > 0 => {
             let json = serde_json::to_vec(&list).expect("a session list serialises");

@@ -31,6 +31,25 @@ pub struct Session {
     pub id: String,
 }
 
+/// `{"session": …, "user": …}` with the members its three readers look at: the cookie cache
+/// payload (`version`), a secondary-storage entry (`checkedAt`) and the `get-session` answer.
+/// One derived reader for the three (each derive is its own copy of serde_json's struct reader
+/// in the Worker); a member none of them writes is simply absent.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAndUser<'a> {
+    /// The session.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// The cookie cache's `cookieCache.version`.
+    #[serde(default, borrow)]
+    pub version: Option<std::borrow::Cow<'a, str>>,
+    /// When a secondary-storage entry was last checked against the database.
+    #[serde(default)]
+    pub checked_at: Option<Millis>,
+}
+
 macro_rules! session_columns {
     () => {
         r#"s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId""#
@@ -101,9 +120,7 @@ pub async fn list_for_user(sql: &dyn Sql, user_id: &str) -> Result<Vec<Session>,
         r#" FROM "session" s WHERE s."userId" = ?"#
     );
     let rows = sql.query(Statement::new(SQL, vec![user_id.into()])).await?;
-    rows.into_iter()
-        .map(|row| Session::from_cols(&mut Cols::new(row)))
-        .collect()
+    super::read_rows(rows, Session::from_cols)
 }
 
 /// Moves a session's expiry (the sliding refresh).
