@@ -39,6 +39,7 @@ pub(crate) fn opt_string(object: &mut Map<String, Value>, name: &str) -> Option<
 }
 
 /// The JSON array of strings in `bytes`; `None` for anything else.
+#[cfg(any(test, feature = "two-factor"))]
 pub(crate) fn string_list(bytes: &[u8]) -> Option<Vec<String>> {
     let Value::Array(items) = serde_json::from_slice(bytes).ok()? else {
         return None;
@@ -54,6 +55,7 @@ pub(crate) fn string_list(bytes: &[u8]) -> Option<Vec<String>> {
 }
 
 /// Whether every member of the object is one of `names` (a strict schema).
+#[cfg(any(test, feature = "magic-link"))]
 pub(crate) fn only(object: &Map<String, Value>, names: &[&str]) -> bool {
     object.keys().all(|key| names.contains(&key.as_str()))
 }
