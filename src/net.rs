@@ -289,12 +289,15 @@ pub mod worker {
         out
     }
 
-    /// A body (`arrayBuffer()` of a `Request` or `Response`) as bytes.
+    /// A body (`arrayBuffer()` of a `Request` or `Response`) as bytes; `Ok(None)` when it is
+    /// longer than `limit` bytes, found before it is copied into wasm memory.
     pub(crate) async fn body_bytes(
         buffer: Result<js_sys::Promise, JsValue>,
-    ) -> Result<Vec<u8>, JsValue> {
+        limit: usize,
+    ) -> Result<Option<Vec<u8>>, JsValue> {
         let buffer = JsFuture::from(buffer?).await?;
-        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+        let bytes = js_sys::Uint8Array::new(&buffer);
+        Ok((bytes.length() as usize <= limit).then(|| bytes.to_vec()))
     }
 
     async fn read(
@@ -304,12 +307,10 @@ pub mod worker {
         let status = http::StatusCode::from_u16(response.status())
             .map_err(|_| format!("response status {}", response.status()))?;
         let headers = header_map(&response.headers());
-        let bytes = body_bytes(response.array_buffer())
+        let bytes = body_bytes(response.array_buffer(), limit)
             .await
-            .map_err(|e| format!("reading the response: {}", js_text(&e)))?;
-        if bytes.len() > limit {
-            return Err(format!("response body over {limit} bytes"));
-        }
+            .map_err(|e| format!("reading the response: {}", js_text(&e)))?
+            .ok_or_else(|| format!("response body over {limit} bytes"))?;
         let mut out = http::Response::new(Bytes::from(bytes));
         *out.status_mut() = status;
         *out.headers_mut() = headers;

@@ -97,7 +97,8 @@ fn d1_error(e: JsValue) -> SqlError {
         if String::from(error.message()).starts_with("D1") {
             return SqlError::new(match error.cause().dyn_into::<js_sys::Error>() {
                 Ok(cause) => String::from(cause.message()),
-                Err(_) => "unknown error".to_owned(),
+                // Bind errors (D1_TYPE_ERROR …) carry no cause: their own message says it.
+                Err(_) => String::from(error.message()),
             });
         }
     }
@@ -527,15 +528,18 @@ pub async fn fetch(
 async fn respond(request: web_sys::Request, env: JsValue) -> Result<web_sys::Response, JsValue> {
     let request = match read_request(&request).await {
         Ok(request) => request,
-        Err(message) => {
+        Err(Unreadable::TooLarge) => {
+            return to_web_sys(json_response(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                br#"{"message":"Request body is too large","code":"PAYLOAD_TOO_LARGE"}"#,
+            ));
+        }
+        Err(Unreadable::Other(message)) => {
             log(&message);
-            return to_web_sys(
-                http::Response::builder()
-                    .status(400)
-                    .body(Bytes::from_static(
-                        br#"{"message":"Invalid request","code":"BAD_REQUEST"}"#,
-                    )),
-            );
+            return to_web_sys(json_response(
+                http::StatusCode::BAD_REQUEST,
+                br#"{"message":"Invalid request","code":"BAD_REQUEST"}"#,
+            ));
         }
     };
     let (parts, body) = request.into_parts();
@@ -543,13 +547,10 @@ async fn respond(request: web_sys::Request, env: JsValue) -> Result<web_sys::Res
         Ok(built) => built,
         Err(message) => {
             log(&message);
-            return to_web_sys(
-                http::Response::builder()
-                    .status(http::StatusCode::INTERNAL_SERVER_ERROR)
-                    .body(Bytes::from_static(
-                        br#"{"message":"Server misconfigured","code":"INTERNAL_SERVER_ERROR"}"#,
-                    )),
-            );
+            return to_web_sys(json_response(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                br#"{"message":"Server misconfigured","code":"INTERNAL_SERVER_ERROR"}"#,
+            ));
         }
     };
     let mut response = auth.handle(http::Request::from_parts(parts, body)).await;
@@ -559,19 +560,41 @@ async fn respond(request: web_sys::Request, env: JsValue) -> Result<web_sys::Res
     to_web_sys(Ok(response))
 }
 
+/// Request bodies larger than this are refused with 413 before they reach the core (as natively
+/// and on Spin).
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Why a request could not be read.
+enum Unreadable {
+    TooLarge,
+    Other(String),
+}
+
+/// A JSON error answer the host gives itself, before the core.
+fn json_response(
+    status: http::StatusCode,
+    body: &'static [u8],
+) -> Result<http::Response<Bytes>, http::Error> {
+    http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Bytes::from_static(body))
+}
+
 /// The runtime's request as an `http::Request` with its whole body.
-async fn read_request(request: &web_sys::Request) -> Result<http::Request<Bytes>, String> {
+async fn read_request(request: &web_sys::Request) -> Result<http::Request<Bytes>, Unreadable> {
     let method = http::Method::from_bytes(request.method().as_bytes())
-        .map_err(|_| "request method".to_owned())?;
+        .map_err(|_| Unreadable::Other("request method".to_owned()))?;
     let uri: http::Uri = request
         .url()
         .parse()
-        .map_err(|_| "request URL".to_owned())?;
+        .map_err(|_| Unreadable::Other("request URL".to_owned()))?;
     let headers = crate::net::worker::header_map(&request.headers());
     let body = if request.body().is_some() {
-        crate::net::worker::body_bytes(request.array_buffer())
+        crate::net::worker::body_bytes(request.array_buffer(), MAX_BODY_BYTES)
             .await
-            .map_err(|_| "reading the request body".to_owned())?
+            .map_err(|_| Unreadable::Other("reading the request body".to_owned()))?
+            .ok_or(Unreadable::TooLarge)?
     } else {
         Vec::new()
     };
@@ -589,9 +612,17 @@ fn to_web_sys(
 ) -> Result<web_sys::Response, JsValue> {
     let response = response.map_err(|e| JsValue::from_str(&e.to_string()))?;
     let headers = web_sys::Headers::new()?;
+    // Header values are UTF-8 text as far as `http` is concerned (a `Location` may carry a
+    // decoded non-ASCII path); the runtime takes what fits a ByteString and refuses the rest,
+    // which is then left out rather than failing the whole answer.
     for (name, value) in response.headers() {
-        if let Ok(value) = value.to_str() {
-            headers.append(name.as_str(), value)?;
+        let appended = std::str::from_utf8(value.as_bytes())
+            .map_err(|_| JsValue::NULL)
+            .and_then(|value| headers.append(name.as_str(), value));
+        if appended.is_err() {
+            log(&format!(
+                "left out a {name} header the runtime does not take"
+            ));
         }
     }
     let init = web_sys::ResponseInit::new();

@@ -513,3 +513,22 @@ describe('wire (raw fetch)', () => {
     assert.equal(s.jar.has(SESSION_TOKEN), false);
   });
 });
+
+describe('request and answer limits', () => {
+  test('a request body over 1 MiB is refused 413 PAYLOAD_TOO_LARGE in Better Auth\'s error shape', { skip: process.env.REFERENCE && 'Better Auth sets no body limit of its own' }, async () => {
+    const res = await rawFetch('/sign-in/email', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body: JSON.stringify({ email: uniqueEmail('big'), password: 'x'.repeat((1 << 20) + 1) }),
+    });
+    assert.equal(res.status, 413);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(await res.json(), { message: 'Request body is too large', code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  test('an error redirect to a non-ASCII callbackURL keeps its Location header', async () => {
+    const res = await rawFetch(`/verify-email?token=not-a-token&callbackURL=${encodeURIComponent('/bienvenué')}`);
+    assert.equal(res.status, 302);
+    assert.match(res.headers.get('location') ?? '', /^\/bienvenu.+\?error=INVALID_TOKEN$/);
+  });
+});
