@@ -25,9 +25,6 @@ use crate::store::{Row, Sql, SqlError, Statement, Value};
 use crate::time::{Clock, Millis};
 use crate::{Auth, Config, Host};
 
-/// Request bodies larger than this are refused with 413 before they reach the core.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
-
 /// SQLite through rusqlite: one connection, used from one thread.
 pub struct SqliteSql {
     connection: RefCell<rusqlite::Connection>,
@@ -583,12 +580,11 @@ async fn handle(
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+    let body = match Limited::new(body, super::MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            let mut response = hyper::Response::new(Full::new(Bytes::from_static(
-                br#"{"message":"Request body is too large","code":"PAYLOAD_TOO_LARGE"}"#,
-            )));
+            let mut response =
+                hyper::Response::new(Full::new(Bytes::from_static(super::TOO_LARGE_BODY)));
             *response.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
             response.headers_mut().insert(
                 hyper::header::CONTENT_TYPE,

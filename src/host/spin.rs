@@ -31,9 +31,6 @@ use crate::store::{Kv, Row, Sql, SqlError, Statement, Value};
 use crate::time::{Clock, Millis};
 use crate::{Auth, Config, Host};
 
-/// Request bodies larger than this are refused with 413 before they reach the core (as natively).
-pub const MAX_BODY_BYTES: usize = 1 << 20;
-
 /// Sent on each new connection: how long a statement waits for another connection's lock.
 const BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 30000";
 
@@ -480,13 +477,10 @@ async fn handle(request: spin_sdk::http::Request) -> http::Response<Full<Bytes>>
         }
     };
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+    let body = match Limited::new(body, super::MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<LengthLimitError>() => {
-            return json_error(
-                http::StatusCode::PAYLOAD_TOO_LARGE,
-                br#"{"message":"Request body is too large","code":"PAYLOAD_TOO_LARGE"}"#,
-            )
+            return json_error(http::StatusCode::PAYLOAD_TOO_LARGE, super::TOO_LARGE_BODY)
         }
         Err(e) => {
             log(&format!("reading the request body: {e}"));

@@ -531,7 +531,7 @@ async fn respond(request: web_sys::Request, env: JsValue) -> Result<web_sys::Res
         Err(Unreadable::TooLarge) => {
             return to_web_sys(json_response(
                 http::StatusCode::PAYLOAD_TOO_LARGE,
-                br#"{"message":"Request body is too large","code":"PAYLOAD_TOO_LARGE"}"#,
+                super::TOO_LARGE_BODY,
             ));
         }
         Err(Unreadable::Other(message)) => {
@@ -560,10 +560,6 @@ async fn respond(request: web_sys::Request, env: JsValue) -> Result<web_sys::Res
     to_web_sys(Ok(response))
 }
 
-/// Request bodies larger than this are refused with 413 before they reach the core (as natively
-/// and on Spin).
-const MAX_BODY_BYTES: usize = 1 << 20;
-
 /// Why a request could not be read.
 enum Unreadable {
     TooLarge,
@@ -591,7 +587,7 @@ async fn read_request(request: &web_sys::Request) -> Result<http::Request<Bytes>
         .map_err(|_| Unreadable::Other("request URL".to_owned()))?;
     let headers = crate::net::worker::header_map(&request.headers());
     let body = if request.body().is_some() {
-        crate::net::worker::body_bytes(request.array_buffer(), MAX_BODY_BYTES)
+        crate::net::worker::body_bytes(request.array_buffer(), super::MAX_BODY_BYTES)
             .await
             .map_err(|_| Unreadable::Other("reading the request body".to_owned()))?
             .ok_or(Unreadable::TooLarge)?
